@@ -1,0 +1,176 @@
+"""The ``pmrisk`` command: thin shells over the Python API.
+
+Errors in the user's input end with a one-paragraph message on standard error and exit status 2,
+never with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pmrisk.errors import PmriskError
+
+EXIT_USAGE = 2
+DEFAULT_SEED = 42
+
+
+class _Fail(click.ClickException):
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.secho(f"Error: {self.format_message()}", err=True, fg="red")
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn user errors into a clear message and exit status 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PmriskError as exc:
+            raise _Fail(str(exc)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise _Fail(f"{exc.filename or ''}: {exc.strerror}") from None
+
+    return wrapper
+
+
+def _write_output(text: str, out: str, inputs: list[Path]) -> None:
+    """Write ``text`` to ``out`` (``-``: standard output) atomically, never over an input file."""
+    if out == "-":
+        click.echo(text)
+        return
+    target = Path(out)
+    for src in inputs:
+        if target.exists() and src.exists() and target.resolve() == src.resolve():
+            raise _Fail(f"{out}: is the input file; pmrisk never overwrites its input. Choose another name.")
+    if target.is_dir():
+        raise _Fail(f"{out}: is a folder; give a file name.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.exists():
+        raise _Fail(f"{out}: the folder {parent} does not exist.")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pmrisk", prog_name="pmrisk")
+def main() -> None:
+    """pmrisk: when will the project finish, what will it cost, and how sure are we?"""
+
+
+def _parse_seed(value: str) -> int | None:
+    if value.lower() in ("random", "none"):
+        return None
+    try:
+        seed = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a whole number (or 'random')") from None
+    if seed < 0:
+        raise click.BadParameter("the seed must be >= 0")
+    return seed
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Monte Carlo iterations.")
+@click.option("--seed", default=str(DEFAULT_SEED), show_default=True,
+              help="Random seed (same seed, same result); 'random' for fresh entropy (the seed used is shown).")
+@click.option("--json", "json_out", metavar="OUT|-", default=None,
+              help="Write the JSON summary to a file, or to standard output with '-'.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Threads (0 = all cores). Never changes the result.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Iterations per chunk (default: automatic). Never changes the result.")
+@click.option("--p80-tolerance", type=click.FloatRange(min=0, min_open=True), default=None, metavar="DAYS",
+              help="Keep doubling the iterations until the P80 duration's standard error is at most DAYS.")
+@click.option("--max-iterations", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Upper bound on iterations with --p80-tolerance.")
+@click.option("--top", type=click.IntRange(min=0), default=8, show_default=True,
+              help="Tasks shown in the sensitivity table.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_guard
+def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
+             chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
+             quiet: bool) -> None:
+    """Simulate PROJECT_FILE and print (or write) the forecast."""
+    import pmrisk
+    from pmrisk.report.terminal import format_summary
+
+    rng = _parse_seed(seed)
+    project = pmrisk.load_project(project_file)
+    bar = None
+    progress = None
+    show_bar = (not quiet and sys.stderr.isatty() and iterations * len(project.tasks) >= 2_000_000)
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="simulating", leave=False, file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            pct = math.floor(100 * done / max(total, 1))
+            bar.update(pct - bar.n)
+
+    try:
+        result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
+                                 chunk_size=chunk_size, p80_tolerance=p80_tolerance,
+                                 max_iterations=max(max_iterations, iterations), progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = result.summary()
+    if json_out is not None:
+        _write_output(json.dumps(summary, indent=2), json_out, [project_file])
+        if json_out == "-":
+            return
+    click.echo(format_summary(result, top=top))
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--json", "json_out", metavar="OUT|-", default=None,
+              help="Write the findings as JSON to a file, or to standard output with '-'.")
+@_guard
+def validate(project_file: Path, json_out: str | None) -> None:
+    """Check PROJECT_FILE without simulating: structure, logic and schedule-health warnings."""
+    import pmrisk
+    from pmrisk.health import validate_project
+
+    project = pmrisk.load_project(project_file)
+    report = validate_project(project)
+    if json_out is not None:
+        _write_output(json.dumps(report, indent=2), json_out, [project_file])
+        if json_out == "-":
+            return
+    click.secho(f"{project_file}: valid", fg="green", bold=True)
+    click.echo(f"  {report['tasks']} tasks ({report['milestones']} milestones), {report['links']} links, "
+               f"{report['risks']} risks")
+    if report["warnings"]:
+        click.secho(f"  {len(report['warnings'])} warning(s):", fg="yellow")
+        for w in report["warnings"]:
+            click.echo(f"  - {w}")
+    else:
+        click.echo("  no warnings")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

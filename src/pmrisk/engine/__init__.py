@@ -1,0 +1,1 @@
+"""The simulation engine: network compilation, seed streams, kernels and the chunk loop."""

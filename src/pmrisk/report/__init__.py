@@ -1,0 +1,1 @@
+"""Ways to show results: terminal summary (and, later, plots, HTML and Excel)."""

@@ -1,0 +1,90 @@
+"""The readable summary ``pmrisk simulate`` prints."""
+
+from __future__ import annotations
+
+import click
+
+from pmrisk.results import SimulationResult
+
+LEVELS = (10, 50, 80, 90)
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _days(x: float) -> str:
+    return f"{x:,.1f}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _table(rows: list[list[str]], header: list[str], text_columns: int = 1) -> list[str]:
+    """Columns padded to width: the first ``text_columns`` left-aligned, numbers right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(c.ljust(widths[i]) if i < text_columns else c.rjust(widths[i])
+                         for i, c in enumerate(r)).rstrip()
+
+    return [click.style(fmt(header), bold=True)] + [fmt(r) for r in rows]
+
+
+def format_summary(result: SimulationResult, top: int = 8) -> str:
+    """The terminal summary of a simulation: forecast table, targets, contingency, top drivers."""
+    s = result.summary()
+    p = result.project
+    cur = p.currency or ""
+    lines: list[str] = []
+    lines.append(click.style(f"{p.name}", bold=True) +
+                 f"  ({len(p.tasks)} tasks, {result.iterations:,} iterations, seed {result.seed}, "
+                 f"{result.elapsed:.2f} s)")
+    if p.start is not None:
+        lines.append(f"Start {p.start.isoformat()}; calendar {', '.join(p.calendar.workdays)}"
+                     + (f", {len(p.calendar.holidays)} holidays" if p.calendar.holidays else ""))
+    lines.append("")
+    header = ["", "Plan", *[f"P{lv}" for lv in LEVELS], "Mean"]
+    det = s["deterministic"]
+    rows = [["Duration (working days)", _days(det["duration"]),
+             *[_days(s["duration"][f"P{lv}"]) for lv in LEVELS], _days(s["duration"]["mean"])]]
+    if p.start is not None:
+        rows.append(["Finish date", det["finish_date"], *[s["finish_date"][f"P{lv}"] for lv in LEVELS], ""])
+    if p.has_costs:
+        rows.append([f"Cost{f' ({cur})' if cur else ''}", _money(det["cost"]),
+                     *[_money(s["cost"][f"P{lv}"]) for lv in LEVELS], _money(s["cost"]["mean"])])
+    lines += _table(rows, header)
+    lines.append("")
+
+    def chance(prob: float) -> str:
+        colour = "green" if prob >= 0.8 else ("yellow" if prob >= 0.5 else "red")
+        return click.style(f"{_pct(prob)} chance", fg=colour, bold=True)
+
+    if "deadline" in s:
+        d = s["deadline"]
+        when = f"{d['date']} ({d['target']:g} working days)" if "date" in d else f"{d['target']:g} working days"
+        lines.append(f"Deadline {when}: {chance(d['probability'])} of meeting it")
+    if "budget" in s:
+        b = s["budget"]
+        lines.append(f"Budget {_money(b['target'])}{f' {cur}' if cur else ''}: {chance(b['probability'])} "
+                     "of staying within it")
+    if "joint_probability" in s:
+        lines.append(f"Both deadline and budget: {chance(s['joint_probability'])}")
+    lines.append(f"The most-likely plan ({_days(det['duration'])} working days) is met in "
+                 f"{_pct(det['duration_confidence'])} of iterations.")
+    cont = s["contingency"]
+    text = f"Contingency to P80 over the plan: {cont['duration']['P80']:+,.1f} working days"
+    if p.has_costs:
+        text += f", {cont['cost']['P80']:+,.0f}{f' {cur}' if cur else ''}"
+    lines.append(text + ".")
+    se = s["standard_error"]["duration"]
+    lines.append(f"Monte Carlo standard error: P50 +-{se['P50']:.2f}, P80 +-{se['P80']:.2f} working days.")
+    if top:
+        lines.append("")
+        tor = result.tornado(top=top)
+        rows = [[tid, str(r["name"])[:40], f"{r['sensitivity']:+.2f}", _pct(r["criticality"])]
+                for tid, r in tor.iterrows()]
+        lines.append(click.style("What drives the finish (Spearman sensitivity, criticality index):", bold=True))
+        lines += ["  " + ln for ln in _table(rows, ["Task", "Name", "Sensitivity", "Critical"], text_columns=2)]
+    return "\n".join(lines)

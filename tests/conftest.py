@@ -1,0 +1,26 @@
+import os
+
+import numpy as np
+import pytest
+
+from pmrisk.project import Project
+
+
+def make_project(tasks, **project):
+    """A Project from a list of task dicts (and optional project settings)."""
+    data = {"tasks": tasks}
+    if project:
+        data["project"] = project
+    return Project.from_dict(data)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def pytest_report_header(config):
+    from pmrisk.engine._jit import HAVE_NUMBA
+
+    return [f"pmrisk kernels: {'numba' if HAVE_NUMBA else 'plain NumPy (numba unavailable)'}",
+            f"CI={os.environ.get('CI', '')}"]

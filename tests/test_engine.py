@@ -1,0 +1,351 @@
+"""The engine against analytic results, the plain NumPy oracle, and itself (chunking, workers)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import make_project
+from oracle import oracle_simulate
+from scipy import stats
+
+import pmrisk
+from pmrisk.engine import kernels
+from pmrisk.engine._jit import HAVE_NUMBA
+from pmrisk.engine.network import compile_network
+from pmrisk.engine.sampling import entity_keys, philox4x32, seed_key, uniforms, uniforms_reference
+
+TRI = {"dist": "triangular", "min": 10, "likely": 20, "max": 45}
+PERT = {"dist": "pert", "min": 5, "likely": 8, "max": 20}
+
+
+# ---------------------------------------------------------------------------------------------
+# Random numbers
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ctr,key,want", [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+])
+def test_philox_known_answers(ctr, key, want):
+    # Random123's published known-answer vectors for Philox4x32-10
+    got = philox4x32(*ctr, *key)
+    assert tuple(int(x) for x in got) == want
+
+
+def test_compiled_uniforms_equal_reference():
+    lo, hi = entity_keys([f"T{i}" for i in range(37)])
+    key = seed_key(2027)
+    a, b = uniforms(key, 1000, 333, lo, hi, 1)
+    ra, rb = uniforms_reference(key, 1000, 333, lo, hi, 1)
+    assert np.array_equal(a, ra) and np.array_equal(b, rb)
+    assert 0 < a.min() and a.max() < 1
+
+
+def test_uniforms_are_uniform_and_independent():
+    lo, hi = entity_keys(["A", "B"])
+    a, b = uniforms(seed_key(7), 0, 200_000, lo, hi, 0)
+    for row in (a[0], a[1], b[0]):
+        assert stats.kstest(row, "uniform").pvalue > 1e-3
+    # streams and tasks are uncorrelated: |r| < 4 / sqrt(N)
+    assert abs(np.corrcoef(a[0], a[1])[0, 1]) < 4 / math.sqrt(200_000)
+    assert abs(np.corrcoef(a[0], b[0])[0, 1]) < 4 / math.sqrt(200_000)
+
+
+def test_task_numbers_do_not_depend_on_other_tasks():
+    """Common random numbers: adding a task leaves every other task's samples unchanged."""
+    lo1, hi1 = entity_keys(["A", "B"])
+    lo2, hi2 = entity_keys(["A", "X", "B"])
+    a1, _ = uniforms(seed_key(1), 0, 100, lo1, hi1, 0)
+    a2, _ = uniforms(seed_key(1), 0, 100, lo2, hi2, 0)
+    assert np.array_equal(a1[0], a2[0]) and np.array_equal(a1[1], a2[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels: every link type with lags on deterministic durations
+# ---------------------------------------------------------------------------------------------
+
+def _plan(tasks):
+    return pmrisk.simulate(make_project(tasks), iterations=4, rng=0).deterministic
+
+
+@pytest.mark.parametrize("typ,lag,b_start,b_finish", [
+    ("FS", 0, 10, 14), ("FS", 3, 13, 17), ("FS", -2, 8, 12),
+    ("SS", 0, 0, 4), ("SS", 5, 5, 9), ("SS", -3, 0, 4),          # no task starts before 0
+    ("FF", 0, 6, 10), ("FF", 2, 8, 12), ("FF", -1, 5, 9),
+    ("SF", 0, 0, 4), ("SF", 7, 3, 7), ("SF", 12, 8, 12),
+])
+def test_link_types_with_lags(typ, lag, b_start, b_finish):
+    det = _plan([{"id": "A", "duration": 10},
+                 {"id": "B", "duration": 4, "depends_on": [{"task": "A", "type": typ, "lag": lag}]}])
+    assert det["start"]["B"] == b_start
+    assert det["finish"]["B"] == b_finish
+    assert det["duration"] == max(10, b_finish)
+
+
+def test_start_no_earlier_than_and_multiple_predecessors():
+    det = _plan([{"id": "A", "duration": 10},
+                 {"id": "B", "duration": 3, "start_no_earlier_than": 2},
+                 {"id": "C", "duration": 5, "depends_on": ["A", {"task": "B", "type": "SS", "lag": 12}]},
+                 {"id": "D", "duration": 1, "start_no_earlier_than": 30}])
+    assert det["start"]["B"] == 2
+    assert det["start"]["C"] == 14          # max(A.finish 10, B.start 2 + 12)
+    assert det["start"]["D"] == 30 and det["duration"] == 31
+    assert det["critical_path"] == ["D"]        # C has 31 - 19 = 12 days of float
+
+
+def test_critical_path_with_ff_and_ss():
+    # A(10) -SS+2-> B(3) -FF+0-> C(12): C must finish >= B.finish = 5; C finish 12 from start 0
+    det = _plan([{"id": "A", "duration": 10}, {"id": "B", "duration": 3, "depends_on": ["A SS+2"]},
+                 {"id": "C", "duration": 12, "depends_on": ["B FF"]}])
+    assert det["finish"] == {"A": 10, "B": 5, "C": 12}
+    assert det["critical_path"] == ["C"]
+
+
+def _random_network(seed, n=60):
+    r = np.random.default_rng(seed)
+    tasks = []
+    for i in range(n):
+        deps = []
+        for p in sorted(set(r.integers(0, i, size=min(i, 3)).tolist())) if i else []:
+            deps.append({"task": f"T{p}", "type": ["FS", "SS", "FF", "SF"][r.integers(4)],
+                         "lag": float(r.integers(-3, 6))})
+        a = float(r.integers(1, 10))
+        tasks.append({"id": f"T{i}", "depends_on": deps,
+                      "duration": {"dist": ["triangular", "pert", "uniform"][i % 3], "min": a, "likely": a + 2,
+                                   "max": a + 9} if i % 3 != 2 else {"dist": "uniform", "min": a, "max": a + 5},
+                      "milestone": False})
+    tasks[-1] = {"id": f"T{n - 1}", "milestone": True, "depends_on": [f"T{i}" for i in range(n - 6, n - 1)]}
+    return make_project(tasks)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="compiled kernels need numba; the reference is what runs")
+def test_compiled_kernels_bit_identical_to_reference():
+    p = _random_network(3)
+    net = compile_network(p)
+    r = np.random.default_rng(0)
+    dur = r.uniform(0, 10, size=(net.n, 257))
+    dur[-1] = 0
+    es_r, ef_r, fin_r, crit_r = kernels.schedule_reference(
+        dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
+        net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+    es, ef = np.empty_like(dur), np.empty_like(dur)
+    kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
+    fin = np.empty(dur.shape[1])
+    kernels.project_finish(ef, fin)
+    cnt = np.zeros(net.n, dtype=np.int64)
+    lf, ls = np.empty_like(dur), np.empty_like(dur)
+    kernels.backward_critical(dur, ef, fin, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag, lf, ls, cnt)
+    assert np.array_equal(es, es_r) and np.array_equal(ef, ef_r) and np.array_equal(fin, fin_r)
+    assert np.array_equal(cnt, crit_r.sum(axis=1))
+    fixed, per_day = r.uniform(0, 100, dur.shape), r.uniform(0, 9, dur.shape)
+    tot = np.empty(dur.shape[1])
+    kernels.add_cost(dur, fixed, per_day, tot)
+    assert np.array_equal(tot, kernels.cost_reference(dur, fixed, per_day))
+
+
+def test_total_float_is_never_negative_and_critical_path_exists():
+    p = _random_network(5)
+    net = compile_network(p)
+    dur = np.random.default_rng(1).uniform(0, 10, size=(net.n, 100))
+    es, ef, fin, crit = kernels.schedule_reference(
+        dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
+        net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+    lf = kernels.backward_pass_reference(dur, fin, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+    assert (lf - ef >= -1e-9).all()
+    # the task that finishes last is always critical
+    last = ef.argmax(axis=0)
+    assert crit[last, np.arange(100)].all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Analytic oracles
+# ---------------------------------------------------------------------------------------------
+
+N = 40_000
+
+
+def test_serial_chain_mean_triangular_and_pert():
+    tasks = [{"id": f"T{i}", "duration": TRI if i % 2 else PERT, "depends_on": [f"T{i - 1}"] if i else []}
+             for i in range(10)]
+    r = pmrisk.simulate(make_project(tasks), iterations=N, rng=11)
+    tri_mean, tri_var = (10 + 20 + 45) / 3, stats.triang(c=10 / 35, loc=10, scale=35).var()
+    a, m, b = 5, 8, 20
+    pert_mean = (a + 4 * m + b) / 6
+    al, be = 1 + 4 * (m - a) / (b - a), 1 + 4 * (b - m) / (b - a)
+    pert_var = stats.beta(al, be, loc=a, scale=b - a).var()
+    mean = 5 * tri_mean + 5 * pert_mean
+    se = math.sqrt((5 * tri_var + 5 * pert_var) / N)
+    assert abs(r.durations.mean() - mean) < 4 * se
+    assert abs(r.summary()["duration"]["mean"] - mean) < 4 * se
+    # every task of a chain is critical in every iteration
+    assert (r.criticality() == 1).all()
+
+
+@pytest.mark.parametrize("n_par", [1, 2, 5])
+def test_merge_bias_of_parallel_triangular_tasks(n_par):
+    a, m, b = 10.0, 20.0, 30.0      # symmetric: P(task <= likely) = 0.5
+    tasks = [{"id": f"P{i}", "duration": {"dist": "triangular", "min": a, "likely": m, "max": b}}
+             for i in range(n_par)]
+    tasks.append({"id": "END", "milestone": True, "depends_on": [f"P{i}" for i in range(n_par)]})
+    r = pmrisk.simulate(make_project(tasks), iterations=N, rng=5)
+    tri = stats.triang(c=0.5, loc=a, scale=b - a)
+    q = 0.5 ** (1 / n_par)
+    p50 = tri.ppf(q)
+    # standard error of the sample median: sqrt(p(1-p)/N) / f(x_p), with f the density of the max
+    dens = n_par * tri.cdf(p50) ** (n_par - 1) * tri.pdf(p50)
+    assert abs(r.percentile(50) - p50) < 4 * math.sqrt(0.25 / N) / dens
+    want = 0.5 ** n_par
+    conf = r.summary()["deterministic"]["duration_confidence"]
+    assert abs(conf - want) < 4 * math.sqrt(want * (1 - want) / N)
+    assert r.deterministic["duration"] == m
+
+
+def test_criticality_of_two_parallel_tasks():
+    tasks = [{"id": "A", "duration": {"dist": "uniform", "min": 0, "max": 10}},
+             {"id": "B", "duration": 6},
+             {"id": "END", "milestone": True, "depends_on": ["A", "B"]}]
+    r = pmrisk.simulate(make_project(tasks), iterations=N, rng=8)
+    crit = r.criticality()
+    se = math.sqrt(0.24 / N)
+    assert abs(crit["A"] - 0.4) < 4 * se and abs(crit["B"] - 0.6) < 4 * se
+    assert crit["END"] == 1.0
+    assert r.sensitivity()["B"] == 0.0 and r.sensitivity()["A"] > 0.5
+
+
+def test_cost_is_fixed_plus_per_day_times_duration():
+    tasks = [{"id": "A", "duration": {"dist": "pert", "min": 2, "likely": 5, "max": 11},
+              "cost": {"fixed": 1000, "per_day": 250}},
+             {"id": "B", "duration": {"dist": "uniform", "min": 1, "max": 3}, "depends_on": ["A"],
+              "cost": {"fixed": {"dist": "uniform", "min": 100, "max": 200}, "per_day": 10}},
+             {"id": "M", "milestone": True, "depends_on": ["B"], "cost": 500}]
+    r = pmrisk.simulate(make_project(tasks), iterations=5000, rng=3)
+    o = oracle_simulate(make_project(tasks), 5000, 3)
+    dA, dB = o["tasks"]["A"]["dur"], o["tasks"]["B"]["dur"]
+    # the engine's Beta-PERT quantile tables are within 1e-6 (max - min) of the exact inverse
+    assert np.abs(r.costs - o["cost"]).max() <= 250 * 1e-6 * (11 - 2) + 1e-9
+    # cost = fixed + per_day x duration, task by task
+    fixed_b = o["cost"] - (1000 + 250 * dA) - 10 * dB - 500
+    assert fixed_b.min() >= 100 - 1e-6 and fixed_b.max() <= 200 + 1e-6
+    assert np.std(fixed_b) == pytest.approx(100 / math.sqrt(12), rel=0.05)
+    det = r.deterministic
+    assert det["cost"] == pytest.approx(1000 + 250 * 5 + 150 + 10 * 2 + 500)
+
+
+def test_engine_matches_unchunked_oracle():
+    p = _random_network(11, n=40)
+    r = pmrisk.simulate(p, iterations=20_000, rng=99, chunk_size=700)
+    o = oracle_simulate(p, 20_000, 99)
+    # PERT tables: within 1e-6 (max - min) a task; 9-day ranges, at most 60 tasks on a path
+    assert np.abs(r.durations - o["finish"]).max() <= 60 * 9e-6
+    for tid, t in o["tasks"].items():
+        k = r.task_ids.index(tid)
+        assert r.criticality_counts[k] / r.iterations == pytest.approx(t["crit"], abs=1e-12)
+        # grade-based Spearman vs exact sample Spearman: same estimand, differs by << sampling noise
+        assert abs(r.sensitivity()[tid] - t["sens"]) < 0.01
+        # per-task finish quantiles from histograms: within one bin of the exact order statistic
+        width = (t["finish"].max() - t["finish"].min()) / 1024
+        for lv in (10, 50, 80, 90):
+            exact = float(np.quantile(t["finish"], lv / 100, method="inverted_cdf"))
+            assert abs(r.task_finish(tid, lv) - exact) <= width + 1e-9
+
+
+def test_reference_engine_gives_identical_results():
+    p = _random_network(12, n=30)
+    a = pmrisk.simulate(p, iterations=3000, rng=4, engine="reference")
+    b = pmrisk.simulate(p, iterations=3000, rng=4)
+    assert np.array_equal(a.durations, b.durations) and np.array_equal(a.costs, b.costs)
+    assert np.array_equal(a.criticality_counts, b.criticality_counts)
+    assert np.array_equal(a.finish_hist, b.finish_hist)
+    assert np.array_equal(a.sensitivity_values, b.sensitivity_values)
+
+
+def test_same_seed_same_result_other_seed_other_result():
+    p = _random_network(2, n=20)
+    a = pmrisk.simulate(p, iterations=2000, rng=1)
+    b = pmrisk.simulate(p, iterations=2000, rng=1)
+    c = pmrisk.simulate(p, iterations=2000, rng=2)
+    assert a.summary() == b.summary()
+    assert not np.array_equal(a.durations, c.durations)
+
+
+def test_more_iterations_extend_the_same_sequence():
+    p = _random_network(2, n=20)
+    a = pmrisk.simulate(p, iterations=1000, rng=1)
+    b = pmrisk.simulate(p, iterations=3000, rng=1)
+    assert np.array_equal(a.durations, b.durations[:1000])
+
+
+def test_p80_tolerance_runs_until_stable():
+    p = _random_network(2, n=20)
+    r = pmrisk.simulate(p, iterations=500, rng=1, p80_tolerance=0.15, max_iterations=200_000)
+    assert r.iterations > 500 and r.standard_error(80) <= 0.15
+    # doubling: the run is one of 500 * 2^k iterations (or the cap) and equals a plain run of that size
+    plain = pmrisk.simulate(p, iterations=r.iterations, rng=1)
+    assert np.array_equal(plain.durations, r.durations)
+    capped = pmrisk.simulate(p, iterations=500, rng=1, p80_tolerance=1e-6, max_iterations=1500)
+    assert capped.iterations == 1500
+
+
+def test_standard_error_matches_asymptotic_formula():
+    tasks = [{"id": "A", "duration": {"dist": "normal", "mean": 100, "sd": 10}}]
+    r = pmrisk.simulate(make_project(tasks), iterations=N, rng=2)
+    want = math.sqrt(0.8 * 0.2 / N) / stats.norm(100, 10).pdf(stats.norm(100, 10).ppf(0.8))
+    assert r.standard_error(80) == pytest.approx(want, rel=0.15)
+    lo, hi = r.confidence_interval(80)
+    assert lo <= r.percentile(80) <= hi
+
+
+def test_deadline_budget_and_joint_probability():
+    tasks = [{"id": "A", "duration": {"dist": "uniform", "min": 10, "max": 20}, "cost": {"per_day": 100}},
+             {"id": "B", "duration": {"dist": "uniform", "min": 0, "max": 10},
+              "cost": {"fixed": {"dist": "uniform", "min": 0, "max": 1000}}}]
+    p = make_project(tasks, deadline=15, budget=2000)
+    r = pmrisk.simulate(p, iterations=N, rng=9)
+    s = r.summary()
+    se = math.sqrt(0.25 / N)
+    assert s["deadline"] == {"target": 15, "probability": pytest.approx(0.5, abs=4 * se)}
+    # cost = 100 A + U(0,1000) <= 2000: P = E[clip((2000 - 100A)/1000, 0, 1)] with A ~ U(10,20) = 0.5
+    assert s["budget"]["probability"] == pytest.approx(0.5, abs=4 * se)
+    # joint: A <= 15 and 100A + F <= 2000 -> P = 0.5 * E[2 - A/10 | A <= 15] = 0.5 * 0.75
+    assert s["joint_probability"] == pytest.approx(0.375, abs=4 * se)
+    assert s["joint_probability"] == pytest.approx(r.probability(15, 2000))
+
+
+def test_finish_dates_from_calendar():
+    tasks = [{"id": "A", "duration": 10}, {"id": "B", "duration": 5, "depends_on": ["A"]}]
+    p = make_project(tasks, start="2027-03-22", calendar={"holidays": ["2027-03-26", "2027-03-29"]})
+    s = pmrisk.simulate(p, iterations=10, rng=1).summary()
+    # 15 working days from Mon 22 March 2027, skipping Good Friday and Easter Monday
+    assert s["finish_date"]["P50"] == "2027-04-13"
+    assert s["deterministic"]["finish_date"] == "2027-04-13"
+
+
+def test_percentile_definition_is_inverted_cdf():
+    tasks = [{"id": "A", "duration": {"dist": "discrete", "values": [1, 2, 3, 4], "weights": [1, 1, 1, 1]}}]
+    r = pmrisk.simulate(make_project(tasks), iterations=4000, rng=1)
+    for lv, pct in r.percentiles().items():
+        level = int(lv[1:]) / 100
+        assert (r.durations <= pct).mean() >= level
+        assert (r.durations < pct).mean() < level
+
+
+def test_summary_has_contract_keys():
+    tasks = [{"id": "A", "duration": TRI, "cost": {"per_day": 10}}, {"id": "B", "duration": PERT, "depends_on": ["A"]}]
+    p = make_project(tasks, start="2027-02-01", deadline="2027-04-30", budget=500)
+    s = pmrisk.simulate(p, iterations=500, rng=1).summary()
+    for key in ("pmrisk_version", "iterations", "seed", "duration", "finish_date", "cost", "deterministic",
+                "deadline", "budget", "joint_probability", "tasks", "risks"):
+        assert key in s
+    for key in ("mean", "sd", "P5", "P10", "P20", "P50", "P80", "P90", "P95"):
+        assert key in s["duration"] and key in s["cost"]
+    assert set(s["tasks"]["A"]) >= {"criticality", "sensitivity", "finish"}
+    assert set(s["tasks"]["A"]["finish"]) == {"P50", "P80"}
+    # working days 2027-02-01 .. 2027-04-30 inclusive: Feb 20 + Mar 23 + Apr 22
+    assert s["deadline"]["target"] == 65 == np.busday_count("2027-02-01", "2027-05-01")
+    import json
+
+    json.dumps(s)
