@@ -273,8 +273,29 @@ def _task_label(tasks_raw: Any, idx: int, lines: Mapping[int, int], source: str 
 
 def _format_validation_error(err: ValidationError, data: Mapping[str, Any], source: str | None,
                              lines: Mapping[int, int]) -> str:
+    errors = err.errors()
+    # a value that fits neither member of a union (id or {task, type, lag}) is reported for both;
+    # when the mapping member explains the problem, the "should be a string" half is only noise
+    model_branches = {tuple(e["loc"][:i]) for e in errors for i, x in enumerate(e["loc"]) if str(x) in _MODELS}
+    errors = [e for e in errors if not any(str(x) in ("str", "float", "int") and tuple(e["loc"][:i]) in model_branches
+                                           for i, x in enumerate(e["loc"]))]
+    # several members of a number-or-distribution union failing at one place: one message
+    by_place: dict[tuple, list] = {}
+    for e in errors:
+        by_place.setdefault(tuple(x for x in e["loc"] if not _is_union_tag(x)), []).append(e)
+    errors = []
+    for place, group in by_place.items():
+        if len(group) > 1 and place and place[-1] in ("duration", "fixed", "per_day", "cost"):
+            e = dict(group[0])
+            e["type"] = "dist_union"
+            e["loc"] = place
+            e["msg"] = ("expected a number or a distribution such as {dist: pert, min: 5, likely: 8, max: 15}"
+                        f" (got {group[0].get('input')!r})")
+            errors.append(e)
+        else:
+            errors.extend(group)
     msgs = []
-    for e in err.errors()[:10]:
+    for e in errors[:10]:
         loc = list(e["loc"])
         where = ""
         if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
@@ -284,41 +305,44 @@ def _format_validation_error(err: ValidationError, data: Mapping[str, Any], sour
                 where += ", " + ".".join(rest)
         else:
             where = ".".join(str(x) for x in loc if not _is_union_tag(x)) or "file"
-        msg = e["msg"]
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             field_name = str(loc[-1])
-            parent = _model_for(loc)
-            hint = ""
-            if parent is not None:
-                close = difflib.get_close_matches(field_name, list(parent.model_fields), n=1)
-                hint = (f" Did you mean '{close[0]}'?" if close else
-                        f" Known keys: {', '.join(parent.model_fields)}.")
+            known = list(_model_for(loc).model_fields)
+            close = difflib.get_close_matches(field_name, known, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(known)}."
             msg = f"unknown key '{field_name}'.{hint}"
         elif e["type"] == "missing":
             msg = f"required key '{loc[-1]}' is missing; add it"
-        elif "input" in e and e["type"] not in ("value_error",):
+        elif "input" in e and e["type"] not in ("value_error", "dist_union"):
             msg = f"{msg} (got {e['input']!r})"
         msgs.append(f"{where}: {msg}")
-    more = len(err.errors()) - len(msgs)
+    more = len(errors) - len(msgs)
     tail = f"\n  ... and {more} more" if more > 0 else ""
     return (f"Invalid project file{_where(source)}:\n  " + "\n  ".join(msgs) + tail)
 
 
+_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in (ProjectFileIn, ProjectIn, CalendarIn, TaskIn,
+                                                                 LinkIn, CostIn)}
+_CHILD: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
+    (ProjectFileIn, "project"): ProjectIn, (ProjectFileIn, "tasks"): TaskIn, (ProjectIn, "calendar"): CalendarIn,
+    (TaskIn, "cost"): CostIn, (TaskIn, "depends_on"): LinkIn}
+
+
 def _is_union_tag(x: Any) -> bool:
+    """pydantic puts the name of the union member it tried into ``loc``; users never wrote it."""
     s = str(x)
-    return s in ("str", "LinkIn", "CostIn", "float", "int", "date", "dict[str,any]") or s.startswith(
-        ("function-", "union[", "dict[", "list[")) or s in ("constrained-str",)
+    return s in _MODELS or s in ("str", "float", "int", "date", "bool") or s.startswith(
+        ("function-", "union[", "dict[", "list[", "constrained-"))
 
 
-def _model_for(loc: Sequence[Any]) -> type[BaseModel] | None:
-    path = [x for x in loc[:-1] if not isinstance(x, int) and not _is_union_tag(x)]
+def _model_for(loc: Sequence[Any]) -> type[BaseModel]:
+    """The schema model that owns the last key of a pydantic error location."""
     model: type[BaseModel] = ProjectFileIn
-    names = {"project": ProjectIn, "tasks": TaskIn, "calendar": CalendarIn, "cost": CostIn,
-             "depends_on": LinkIn}
-    for p in path:
-        model = names.get(str(p), model)
-    if loc and str(loc[-1]) and len(loc) >= 2 and isinstance(loc[-2], int) and loc[0] == "tasks" and len(path) == 1:
-        return TaskIn
+    for x in loc[:-1]:
+        if isinstance(x, int):
+            continue
+        model = _MODELS.get(str(x)) or _CHILD.get((model, str(x)), model)
     return model
 
 
