@@ -349,3 +349,27 @@ def test_summary_has_contract_keys():
     import json
 
     json.dumps(s)
+
+
+def test_plain_numpy_fallback_matches_compiled_engine(tmp_path):
+    """With numba disabled (PMRISK_DISABLE_NUMBA=1) every kernel runs its NumPy reference."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "crm-migration.yaml"
+    env = dict(os.environ, PMRISK_DISABLE_NUMBA="1")
+    code = ("import json, pmrisk; from pmrisk.engine._jit import HAVE_NUMBA; assert not HAVE_NUMBA; "
+            f"r = pmrisk.simulate(pmrisk.load_project({str(example)!r}), iterations=3000, rng=5); "
+            "print(json.dumps(r.summary()))")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    plain = json.loads(proc.stdout)
+    fast = json.loads(json.dumps(pmrisk.simulate(pmrisk.load_project(example), iterations=3000, rng=5).summary()))
+    for kind in ("duration", "cost"):
+        for key, value in fast[kind].items():
+            assert plain[kind][key] == pytest.approx(value, rel=1e-9), (kind, key)
+    for tid, t in fast["tasks"].items():
+        assert plain["tasks"][tid]["criticality"] == pytest.approx(t["criticality"], abs=2 / 3000)
+        assert plain["tasks"][tid]["sensitivity"] == pytest.approx(t["sensitivity"], abs=1e-3)

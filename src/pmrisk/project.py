@@ -176,7 +176,7 @@ class Task:
 
 
 def _is_zero(d: Distribution) -> bool:
-    return isinstance(d, Fixed) and d.value == 0
+    return d.is_fixed and d.mode() == 0
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,20 @@ def _make_plan(project: Project, key: tuple[int, int]) -> _Plan:
                  dur_constant=np.array([d.is_fixed for d in net.durations], dtype=bool))
 
 
+def _sample_durations(plan: _Plan, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Durations ``[tasks, count]``, their grades (uniforms) and the fixed-cost grades."""
+    net = plan.net
+    u_dur, u_fix = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_DURATION)
+    dur = plan.durations.ppf(u_dur)
+    np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
+    return dur, u_dur, u_fix
+
+
 def _sample(plan: _Plan, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Durations, fixed costs, per-day costs ``[tasks, count]`` and the duration grades."""
     net = plan.net
     n = net.n
-    u_dur, u_fix = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_DURATION)
-    dur = plan.durations.ppf(u_dur)
-    np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
+    dur, u_dur, u_fix = _sample_durations(plan, first, count)
     if plan.fixed is not None:
         fixed = plan.fixed.ppf(u_fix)
     else:
@@ -168,7 +175,7 @@ def _pass2_accumulate_reference(ef, lo, scale, bins, hist, grade, rank2, sq, sqq
 def _pass2(plan: _Plan, first: int, count: int, lo: np.ndarray, scale: np.ndarray,
            rank2: np.ndarray, reference: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     net = plan.net
-    dur, _, _, grade = _sample(plan, first, count)
+    dur, grade, _ = _sample_durations(plan, first, count)
     n = net.n
     hist = np.zeros((n, HIST_BINS), dtype=np.int64)
     sq = np.zeros(n, dtype=np.int64)

@@ -1,0 +1,719 @@
+#!/usr/bin/env python
+"""pmrisk engine benchmark: pmrisk's whole pipeline against its peers, in one run.
+
+    python benchmarks/bench_engine.py                    # full run: 5 reps (3 on the 10k network)
+    python benchmarks/bench_engine.py --quick            # smoke run: 1 rep, 2,000 iterations
+    python benchmarks/bench_engine.py --out benchmarks   # also write results.json + results.md
+
+Run it with pmrisk's python (the dev venv); pmrisk is imported from this checkout's ``src/``.
+What it measures (see benchmarks/README.md):
+
+1. ``pmrisk.simulate`` (sampling, forward + backward pass, criticality, cost, Spearman
+   sensitivity, per-task finish histograms, project P-levels) on the peer harness's networks
+   (``netgen.py``: serial10, dag100, dag1000, and ``random_dag(10000)``), Beta-PERT lambda=4 and
+   triangular durations, with workers=1 and workers=all cores. Throughput = tasks x iterations /
+   median wall seconds of the whole ``simulate`` call, after warm-up calls (numba compilation
+   excluded; the first, compiling call is timed separately in fresh processes).
+2. pmcontrols, trueppm-scheduler (via the harness's ``adapters.py``) and the harness's NumPy
+   reference (``reference.simulate(full=True)``) on the same networks and iterations, in a worker
+   subprocess running the peers venv's python, repetitions interleaved with pmrisk's.
+3. Ratios pmrisk / peer throughput per network.
+4. Peak memory (subprocess, ``ru_maxrss``) on the 10,000-task network, and how time grows with
+   tasks and with iterations.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if (REPO / "src" / "pmrisk").is_dir():          # benchmark this checkout, installed or not
+    sys.path.insert(0, str(REPO / "src"))
+DEFAULT_HARNESS = Path(os.environ.get("PMRISK_PEERS_DIR", REPO.parent / "shared" / "bench" / "peers"))
+DEFAULT_PEERS_PY = Path(os.environ.get("PMRISK_PEERS_PY", REPO / ".venv-peers" / "bin" / "python"))
+WORKER = HERE / "_peer_worker.py"
+
+NETWORKS = ("serial10", "dag100", "dag1000", "dag10000")
+BIG = "dag10000"
+SPEC = {"pert": "pert4", "tri": "tri"}       # pmrisk dist -> the harness's name for the same law
+SETUP_HINT = """\
+  The peers venv is missing ({py}). Create it as bench/peers/README.md shows (Python 3.11 part):
+    cd {repo}
+    python3.11 -m venv .venv-peers
+    .venv-peers/bin/pip install numpy scipy networkx \\
+        pmcontrols planaco pycritical networkdiagram criticalpath pertdist betapert \\
+        trueppm-scheduler cheche-pm simpm
+    .venv-peers/bin/pip install --no-deps better-project-forecast
+  Going on with pmrisk vs the NumPy reference only (run in pmrisk's own python)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def timed(fn, min_total: float = 0.5):
+    """Wall seconds per call, the peer harness's rule: calls shorter than min_total/3 are repeated
+    until min_total seconds have passed and averaged. Returns (seconds, calls, last result)."""
+    t0 = time.perf_counter()
+    r = fn()
+    w = time.perf_counter() - t0
+    if w >= min_total / 3:
+        return w, 1, r
+    k = 1
+    while time.perf_counter() - t0 < min_total:
+        r = fn()
+        k += 1
+    return (time.perf_counter() - t0) / k, k, r
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def import_harness(harness: Path):
+    if not (harness / "netgen.py").is_file():
+        sys.exit(f"bench_engine: the peer harness is not at {harness} (netgen.py missing); "
+                 "pass --harness DIR or set PMRISK_PEERS_DIR")
+    sys.path.insert(0, str(harness))
+    import netgen  # noqa: PLC0415
+    return netgen
+
+
+def build_net(netgen, name: str) -> list[dict]:
+    if name == "serial10":
+        return netgen.serial_chain(10)
+    if name.startswith("dag"):
+        return netgen.random_dag(int(name[3:]))
+    raise ValueError(name)
+
+
+def fingerprint(tasks: list[dict]) -> str:
+    import hashlib  # noqa: PLC0415
+    return hashlib.sha256(json.dumps(tasks, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def to_project_dict(tasks: list[dict], dist: str, name: str) -> dict:
+    def dur(t):
+        if dist == "pert":
+            return {"dist": "pert", "min": t["a"], "likely": t["m"], "max": t["b"], "lambda": 4}
+        return {"dist": "triangular", "min": t["a"], "likely": t["m"], "max": t["b"]}
+    return {"pmrisk": 1, "project": {"name": name},
+            "tasks": [{"id": t["id"], "duration": dur(t), "depends_on": list(t["preds"])} for t in tasks]}
+
+
+def meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def proc_status(pid: int) -> dict:
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    k, v = line.split(":")
+                    out[k] = int(v.split()[0]) * 1024
+    except OSError:
+        pass
+    return out
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_rev() -> str:
+    try:
+        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return rev + ("+dirty" if dirty else "") if rev else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+# ---------------------------------------------------------------------------------------------
+# child processes: first (compiling) call, peak memory
+# ---------------------------------------------------------------------------------------------
+
+def child_main(spec: dict) -> None:
+    """Runs in a fresh interpreter; prints one JSON line."""
+    t0 = time.perf_counter()
+    import pmrisk  # noqa: PLC0415
+    t_import = time.perf_counter() - t0
+    netgen = import_harness(Path(spec["harness"]))
+    tasks = build_net(netgen, spec["net"])
+    out: dict = {"import_s": t_import}
+    if spec["kind"] == "first":
+        for dist in ("pert", "tri"):
+            proj = pmrisk.Project.from_dict(to_project_dict(tasks, dist, spec["net"]))
+            ws = []
+            for _ in range(2):
+                t1 = time.perf_counter()
+                pmrisk.simulate(proj, spec["n"], 1, workers=1)
+                ws.append(time.perf_counter() - t1)
+            out[dist] = {"first_s": ws[0], "second_s": ws[1]}
+    else:  # "mem"
+        proj = pmrisk.Project.from_dict(to_project_dict(tasks, spec["dist"], spec["net"]))
+        pmrisk.simulate(proj, 64, 1, workers=spec["workers"])            # load/compile kernels
+        gc.collect()
+        out["rss_before"] = proc_status(os.getpid()).get("VmRSS")
+        out["maxrss_before"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        t1 = time.perf_counter()
+        r = pmrisk.simulate(proj, spec["n"], 1, workers=spec["workers"], chunk_size=spec.get("chunk"))
+        out["wall_s"] = time.perf_counter() - t1
+        out["chunk_size"] = r.chunk_size
+        out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(out), flush=True)
+
+
+def run_child(spec: dict, env: dict | None = None, cap_bytes: int | None = None, timeout: float = 600) -> dict:
+    """Run child_main(spec) in a fresh python; watch its RSS and kill it above cap_bytes."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", json.dumps(spec)]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as errf:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True,
+                             env={**os.environ, **(env or {})})
+        hwm, killed = 0, None
+        while p.poll() is None:
+            st = proc_status(p.pid)
+            hwm = max(hwm, st.get("VmHWM", 0), st.get("VmRSS", 0))
+            el = time.perf_counter() - t0
+            if cap_bytes and st.get("VmRSS", 0) > cap_bytes:
+                killed = f"killed: resident memory passed the {cap_bytes / 2**30:.1f} GiB cap after {el:.0f} s"
+            elif el > timeout:
+                killed = f"killed: still running after {timeout:.0f} s"
+            if killed:
+                p.kill()
+                p.wait()
+                break
+            time.sleep(0.1)
+        out = p.stdout.read() if p.stdout else ""
+        errf.seek(0)
+        err = errf.read()
+    res: dict = {"elapsed_s": time.perf_counter() - t0, "watched_peak_rss": hwm}
+    if killed:
+        res["error"] = killed
+        return res
+    if p.returncode:
+        res["error"] = f"exit {p.returncode}: {err[-1500:]}"
+        return res
+    try:
+        res.update(json.loads(out.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        res["error"] = f"no result: {out[-500:]} {err[-1500:]}"
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# the peer worker
+# ---------------------------------------------------------------------------------------------
+
+class PeerWorker:
+    def __init__(self, python: str, harness: Path) -> None:
+        self.errf = tempfile.TemporaryFile(mode="w+")
+        self.p = subprocess.Popen([python, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self.errf, text=True, bufsize=1)
+        self.hello = self.ask(op="hello", harness=str(harness))
+
+    def ask(self, **req) -> dict:
+        try:
+            self.p.stdin.write(json.dumps(req) + "\n")
+            self.p.stdin.flush()
+            line = self.p.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:
+            self.errf.seek(0)
+            raise RuntimeError(f"peer worker died (request {req.get('op')} {req.get('impl', '')} "
+                               f"{req.get('name', '')}): {self.errf.read()[-2000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            if self.p.poll() is None:
+                self.ask(op="quit")
+                self.p.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            pass
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        self.errf.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the benchmark
+# ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: 1 rep, 2,000 iterations, no 100k memory point")
+    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
+    ap.add_argument("--reps-big", type=int, default=3,
+                    help=f"repetitions on {BIG} (default 3, at most --reps): one rep there is ~2 minutes today")
+    ap.add_argument("--iterations", type=int, default=None, help="iterations (default 10,000; --quick 2,000)")
+    ap.add_argument("--out", default=None, help="folder to write results.json and results.md into")
+    ap.add_argument("--harness", default=str(DEFAULT_HARNESS), help="bench/peers folder (netgen.py, adapters.py, ...)")
+    ap.add_argument("--peers-python", default=str(DEFAULT_PEERS_PY), help="python of the peers venv")
+    ap.add_argument("--no-peers", action="store_true", help="pmrisk vs the NumPy reference only")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="'all cores' worker count")
+    ap.add_argument("--mem-cap-gb", type=float, default=None,
+                    help="kill a memory probe above this resident size (default 85%% of MemAvailable)")
+    ap.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated subset of " + ",".join(NETWORKS))
+    ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._child:
+        child_main(json.loads(args._child))
+        return
+
+    t_start = time.perf_counter()
+    harness = Path(args.harness).resolve()
+    netgen = import_harness(harness)
+    import numpy as np  # noqa: PLC0415
+
+    import pmrisk  # noqa: PLC0415
+    quick = args.quick
+    N = args.iterations or (2_000 if quick else 10_000)
+    reps = 1 if quick else max(1, args.reps)
+    reps_big = 1 if quick else max(1, min(args.reps_big, reps))
+    W = max(1, args.workers)
+    nets_sel = [n for n in args.networks.split(",") if n]
+    for n in nets_sel:
+        if n not in NETWORKS:
+            sys.exit(f"unknown network {n!r}; choose from {', '.join(NETWORKS)}")
+
+    # ---- environment ---------------------------------------------------------------------
+    try:
+        import numba  # noqa: PLC0415
+        numba_v = numba.__version__
+    except ImportError:
+        numba_v = None
+    env = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "python": platform.python_version(), "numpy": np.__version__, "numba": numba_v,
+           "pmrisk": getattr(pmrisk, "__version__", "?"), "pmrisk_path": str(Path(pmrisk.__file__).parent),
+           "git": git_rev(), "cpus": os.cpu_count(), "cpu": cpu_model(), "machine": platform.machine(),
+           "mem_total_gib": (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) / 2**30,
+           "iterations": N, "reps": reps, "reps_big": reps_big, "workers_all": W, "quick": quick,
+           "harness": str(harness)}
+    log(f"pmrisk {env['pmrisk']} ({env['git']}) from {env['pmrisk_path']}; numba {numba_v}; "
+        f"{env['cpus']} CPUs; N={N:,}, reps={reps} ({reps_big} on {BIG})")
+
+    # ---- peers -----------------------------------------------------------------------------
+    worker = None
+    peers_note = None
+    py = Path(args.peers_python)
+    if args.no_peers:
+        peers_note = "--no-peers: pmrisk vs the NumPy reference only"
+        worker_py = sys.executable
+    elif not py.exists():
+        log(SETUP_HINT.format(py=py, repo=REPO))
+        peers_note = f"peers venv missing ({py}): pmrisk vs the NumPy reference only"
+        worker_py = sys.executable
+    else:
+        worker_py = str(py)
+    worker = PeerWorker(worker_py, harness)
+    hello = worker.hello
+    if not hello.get("ok"):
+        sys.exit(f"peer worker failed to start: {hello}")
+    have = {k: v for k, v in hello["have"].items()} if worker_py != sys.executable else {}
+    env["peers"] = {"python": hello["python"], "executable": hello["executable"], "numpy": hello["numpy"],
+                    "versions": hello["versions"] if have else {}, "have": have, "note": peers_note}
+    for k, why in hello.get("why", {}).items():
+        if worker_py != sys.executable:
+            log(f"  peer {k} unavailable: {why}")
+    log(f"peer worker: python {hello['python']} ({hello['executable']}), numpy {hello['numpy']}, "
+        f"peers: {', '.join(k for k, v in have.items() if v) or 'none (reference only)'}")
+
+    # ---- networks & projects ----------------------------------------------------------------
+    nets, projects, netinfo = {}, {}, {}
+    for name in nets_sel:
+        tasks = build_net(netgen, name)
+        nets[name] = tasks
+        a = worker.ask(op="net", name=name)
+        if a.get("fingerprint") != fingerprint(tasks):
+            sys.exit(f"network {name} differs between pmrisk's and the peers' process "
+                     f"({fingerprint(tasks)} vs {a}); numpy versions differ?")
+        info = netgen.stats(tasks)
+        for dist in SPEC:
+            t0 = time.perf_counter()
+            projects[(name, dist)] = pmrisk.Project.from_dict(to_project_dict(tasks, dist, name))
+            info[f"from_dict_s_{dist}"] = time.perf_counter() - t0
+        netinfo[name] = info
+    log("networks: " + ", ".join(f"{k} ({v['tasks']} tasks, {v['edges']} links, depth {v['depth']})"
+                                 for k, v in netinfo.items()))
+
+    # ---- the first, compiling call (fresh processes) -------------------------------------------
+    first = {}
+    fnet = "dag1000" if "dag1000" in nets else nets_sel[-1]
+    with tempfile.TemporaryDirectory(prefix="pmrisk-numba-cache-") as cache:
+        for label, extra in (("cold (empty numba cache: compiles)", {"NUMBA_CACHE_DIR": cache}),
+                             ("warm numba disk cache", {"NUMBA_CACHE_DIR": cache})):
+            log(f"first call in a fresh process, {label} ...")
+            first[label] = run_child({"kind": "first", "harness": str(harness), "net": fnet, "n": N},
+                                     env=extra, timeout=300)
+    first["net"] = fnet
+
+    # ---- configurations -----------------------------------------------------------------------
+    # (key, label, runner) in the interleaving order of one repetition
+    walls: dict[str, list[float]] = {}
+    calls: dict[str, list[int]] = {}
+    stats_: dict[str, dict] = {}
+    errors: dict[str, str] = {}
+
+    def pm_cfg(dist, w, chunk=None):
+        return f"pmrisk|{dist}|w{w}" + (f"|c{chunk}" if chunk else "")
+
+    def run_pmrisk(name, dist, w, n, seed, chunk=None, record=True, min_total=0.5):
+        proj = projects[(name, dist)]
+        wall, k, r = timed(lambda: pmrisk.simulate(proj, n, seed, workers=w, chunk_size=chunk), min_total)
+        st = {"p50": r.percentile(50), "p80": r.percentile(80), "mean": float(np.mean(r.durations)),
+              "chunk_size": r.chunk_size, "engine": r.engine}
+        del r
+        gc.collect()
+        if record:
+            key = f"{name}|{pm_cfg(dist, w, chunk)}|n{n}"
+            walls.setdefault(key, []).append(wall)
+            calls.setdefault(key, []).append(k)
+            stats_[key] = st
+        return wall
+
+    def run_peer(name, impl, dist, n, seed, record=True):
+        key = f"{name}|{impl}|{dist}|n{n}"
+        if key in errors:
+            return None
+        a = worker.ask(op="time", impl=impl, name=name, n=n, seed=seed, dist=dist, variant="full")
+        if not a.get("ok"):
+            errors[key] = a.get("error", "?")
+            log(f"  {key}: FAILED {errors[key]}")
+            return None
+        if record:
+            walls.setdefault(key, []).append(a["wall"])
+            calls.setdefault(key, []).append(a["calls"])
+            stats_[key] = {k: a[k] for k in ("p50", "p80", "mean")}
+        return a["wall"]
+
+    def schedule(name, n):
+        """One repetition on one network, pmrisk and the others alternating."""
+        peers = []
+        if have.get("pmcontrols"):
+            peers.append(("pmcontrols", "pert4"))
+        if have.get("trueppm"):
+            peers.append(("trueppm", "pertmom"))
+        peers += [("ref", "tri"), ("ref", "pert4")]
+        pm = [("pert", 1), ("pert", W), ("tri", 1), ("tri", W)] if W > 1 else [("pert", 1), ("tri", 1)]
+        steps = []
+        for i in range(max(len(pm), len(peers))):
+            if i < len(pm):
+                steps.append(("pmrisk",) + pm[i])
+            if i < len(peers):
+                steps.append(("peer",) + peers[i])
+        return steps
+
+    def run_step(step, name, n, seed, record=True):
+        if step[0] == "pmrisk":
+            return run_pmrisk(name, step[1], step[2], n, seed, record=record)
+        return run_peer(name, step[1], step[2], n, seed, record=record)
+
+    # ---- warm-up (untimed) ----------------------------------------------------------------------
+    log("warm-up (compiles or loads the numba kernels; imports the peers) ...")
+    t0 = time.perf_counter()
+    inproc_first = {}
+    for dist in SPEC:
+        t1 = time.perf_counter()
+        pmrisk.simulate(projects[(nets_sel[0], dist)], 100, 0, workers=1)
+        inproc_first[dist] = time.perf_counter() - t1
+    first["in_process_first_call_s"] = inproc_first
+    for name in nets_sel:
+        nw = N if len(nets[name]) <= 1000 else min(N, 1000)
+        for step in schedule(name, nw):
+            run_step(step, name, nw, 0, record=False)
+    log(f"  warm-up {time.perf_counter() - t0:.0f} s")
+
+    # ---- interleaved repetitions -----------------------------------------------------------------
+    for rep in range(reps):
+        for name in nets_sel:
+            if name == BIG and rep >= reps_big:
+                continue
+            t0 = time.perf_counter()
+            for step in schedule(name, N):
+                run_step(step, name, N, rep + 1)
+            log(f"  rep {rep + 1}/{reps} {name}: {time.perf_counter() - t0:.1f} s "
+                f"(total {time.perf_counter() - t_start:.0f} s)")
+
+    # ---- scaling: iterations on dag1000; a chunk-size probe on the big network ---------------------
+    scal_net = "dag1000" if "dag1000" in nets else nets_sel[-1]
+    iters = [N // 4, N, 4 * N]
+    sreps = min(reps, 3)
+    log(f"scaling with iterations on {scal_net}: {iters}, {sreps} reps ...")
+    for rep in range(sreps):
+        for n in iters:
+            if n == N:          # already in the main table
+                continue
+            run_pmrisk(scal_net, "pert", 1, n, rep + 1)
+    probe = BIG in nets and not quick
+    if probe:
+        log(f"chunk-size probe on {BIG}: chunk_size=1024, {sreps} reps ...")
+        for rep in range(min(sreps, reps_big)):
+            run_pmrisk(BIG, "pert", 1, N, rep + 1, chunk=1024)
+
+    worker.close()
+
+    # ---- peak memory (fresh processes) ---------------------------------------------------------
+    mem = []
+    if BIG in nets:
+        points = [(N, None)] + ([] if quick else [(10 * N, None), (N, 1024)])
+        for n, chunk in points:
+            avail = meminfo_available()
+            cap = int(args.mem_cap_gb * 2**30) if args.mem_cap_gb else (int(0.85 * avail) if avail else None)
+            log(f"peak memory: {BIG}, {n:,} iterations, chunk_size={chunk or 'auto'} "
+                f"(cap {cap / 2**30 if cap else float('nan'):.1f} GiB) ...")
+            r = run_child({"kind": "mem", "harness": str(harness), "net": BIG, "n": n, "dist": "pert",
+                           "workers": 1, "chunk": chunk}, cap_bytes=cap, timeout=420)
+            r.update({"net": BIG, "tasks": len(nets[BIG]), "iterations": n, "chunk": chunk, "cap": cap})
+            mem.append(r)
+            log("  " + (r.get("error") or f"peak RSS {r['maxrss'] / 2**30:.2f} GiB, {r['wall_s']:.1f} s"))
+
+    # ---- assemble --------------------------------------------------------------------------------
+    rows = []
+    for key, ws in walls.items():
+        name, rest = key.split("|", 1)
+        n = int(key.rsplit("|n", 1)[1])
+        tasks = len(nets[name])
+        m = med(ws)
+        rows.append({"key": key, "net": name, "impl": rest.rsplit("|n", 1)[0], "tasks": tasks, "iterations": n,
+                     "walls": ws, "calls": calls[key], "wall_med": m, "tps": tasks * n / m,
+                     "ns_per_ts": m / (tasks * n) * 1e9, **stats_.get(key, {})})
+    by = {r["key"]: r for r in rows}
+
+    def tps(name, impl, n=N):
+        r = by.get(f"{name}|{impl}|n{n}")
+        return r["tps"] if r else None
+
+    ratios = {}
+    for name in nets_sel:
+        R = {}
+        for w in sorted({1, W}):
+            pp, pt = tps(name, pm_cfg("pert", w)), tps(name, pm_cfg("tri", w))
+            for peer, base in (("pmcontrols", tps(name, "pmcontrols|pert4")),
+                               ("trueppm", tps(name, "trueppm|pertmom")),
+                               ("ref_full_pert4", tps(name, "ref|pert4"))):
+                R[f"pert_w{w}/{peer}"] = pp / base if pp and base else None
+            base = tps(name, "ref|tri")
+            R[f"tri_w{w}/ref_full_tri"] = pt / base if pt and base else None
+        if W > 1:
+            for dist in SPEC:
+                a, b = tps(name, pm_cfg(dist, W)), tps(name, pm_cfg(dist, 1))
+                R[f"{dist}_w{W}/w1"] = a / b if a and b else None
+        ratios[name] = R
+
+    scaling = {"tasks": [], "iterations": [], "probe": []}
+    for name in nets_sel:
+        if name == "serial10":
+            continue
+        for dist in SPEC:
+            r = by.get(f"{name}|{pm_cfg(dist, 1)}|n{N}")
+            if r:
+                scaling["tasks"].append({"net": name, "dist": dist, "tasks": r["tasks"], "iterations": N,
+                                         "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"]})
+    for n in iters:
+        r = by.get(f"{scal_net}|{pm_cfg('pert', 1)}|n{n}")
+        if r:
+            scaling["iterations"].append({"net": scal_net, "dist": "pert", "tasks": r["tasks"], "iterations": n,
+                                          "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"], "reps": len(r["walls"])})
+    if probe:
+        for chunk in (None, 1024):
+            r = by.get(f"{BIG}|{pm_cfg('pert', 1, chunk)}|n{N}")
+            if r:
+                scaling["probe"].append({"net": BIG, "chunk": chunk or r.get("chunk_size"), "auto": chunk is None,
+                                         "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"], "reps": len(r["walls"])})
+
+    results = {"env": env, "networks": netinfo, "rows": rows, "ratios": ratios, "first_call": first,
+               "scaling": scaling, "memory": mem, "errors": errors,
+               "elapsed_s": time.perf_counter() - t_start}
+    md = render_md(results)
+    print(md)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.json"), "w") as fh:
+            json.dump(results, fh, indent=1, default=float)
+        with open(os.path.join(args.out, "results.md"), "w") as fh:
+            fh.write(md)
+        log(f"wrote {os.path.join(args.out, 'results.json')} and results.md")
+    log(f"done in {results['elapsed_s']:.0f} s")
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+
+LABEL = {"pmcontrols|pert4": "pmcontrols (Beta-PERT l=4)", "trueppm|pertmom": "trueppm-scheduler (moment Beta)",
+         "ref|tri": "NumPy reference full (tri)", "ref|pert4": "NumPy reference full (Beta-PERT)"}
+
+
+def label(impl: str) -> str:
+    if impl.startswith("pmrisk|"):
+        parts = impl.split("|")
+        s = f"**pmrisk {parts[1]}, {parts[2][1:]} worker{'s' if parts[2] != 'w1' else ''}**"
+        if len(parts) > 3:
+            s += f" chunk_size={parts[3][1:]}"
+        return s
+    return LABEL.get(impl, impl)
+
+
+def f3(x, fmt="{:.2f}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def render_md(R: dict) -> str:
+    env = R["env"]
+    N = env["iterations"]
+    L = ["# pmrisk engine benchmark -- results\n"]
+    L.append(f"Generated by `benchmarks/bench_engine.py{' --quick' if env['quick'] else ''}` on {env['date']}: "
+             f"pmrisk {env['pmrisk']} (git {env['git']}), Python {env['python']}, numpy {env['numpy']}, "
+             f"numba {env['numba']}; {env['cpus']} CPUs ({env['cpu']}), {env['mem_total_gib']:.0f} GiB. "
+             f"Shared, noisy machine: every time is the median of {env['reps']} interleaved repetitions "
+             f"({env['reps_big']} on {BIG}); compare ratios within this run rather than absolutes.\n")
+    pe = env["peers"]
+    if pe.get("note"):
+        L.append(f"Peers: {pe['note']}. Reference ran in Python {pe['python']} / numpy {pe['numpy']}.\n")
+    else:
+        L.append(f"Peers ran in a worker process: Python {pe['python']} / numpy {pe['numpy']}, "
+                 + ", ".join(f"{k} {v}" for k, v in pe["versions"].items()) + ".\n")
+    L.append("## Networks (bench/peers/netgen.py)\n")
+    L.append("| network | tasks | links | depth | Project.from_dict s (pert / tri) |")
+    L.append("|---|---|---|---|---|")
+    for k, v in R["networks"].items():
+        L.append(f"| {k} | {v['tasks']:,} | {v['edges']:,} | {v['depth']} | "
+                 f"{v['from_dict_s_pert']:.3f} / {v['from_dict_s_tri']:.3f} |")
+    L.append("")
+    L.append(f"## Throughput, {N:,} iterations\n")
+    L.append("task-samples/s = tasks x iterations / median wall seconds of the whole call: `pmrisk.simulate` "
+             "(after warm-up; numba compilation excluded); peers: the harness adapter (model build + simulation + "
+             "summary); reference: `reference.simulate(full=True)` (samples, forward + backward pass, "
+             "criticality, exact Spearman of every task). Calls under 0.17 s are repeated for 0.5 s and averaged. "
+             "The peers and the reference are single-threaded.\n")
+    L.append("| network | engine | median wall s | M task-samples/s | ns / task-sample | reps | P50 | P80 | mean |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    order = lambda r: (list(R["networks"]).index(r["net"]), r["iterations"], not r["impl"].startswith("pmrisk"), r["impl"])  # noqa: E731
+    for r in sorted(R["rows"], key=order):
+        if r["iterations"] != N or "|c" in r["impl"]:
+            continue
+        L.append(f"| {r['net']} | {label(r['impl'])} | {r['wall_med']:.3f} | {r['tps'] / 1e6:.2f} | "
+                 f"{r['ns_per_ts']:.1f} | {len(r['walls'])} | {f3(r.get('p50'), '{:.1f}')} | "
+                 f"{f3(r.get('p80'), '{:.1f}')} | {f3(r.get('mean'), '{:.1f}')} |")
+    L.append("")
+    L.append("## Ratios (throughput, > 1: pmrisk faster)\n")
+    W = env["workers_all"]
+    cols = []
+    for w in sorted({1, W}):
+        cols += [(f"pert_w{w}/pmcontrols", f"pert w{w} / pmcontrols"), (f"pert_w{w}/trueppm", f"pert w{w} / trueppm"),
+                 (f"pert_w{w}/ref_full_pert4", f"pert w{w} / ref full (pert)"),
+                 (f"tri_w{w}/ref_full_tri", f"tri w{w} / ref full (tri)")]
+    if W > 1:
+        cols += [(f"pert_w{W}/w1", f"pert w{W} / w1"), (f"tri_w{W}/w1", f"tri w{W} / w1")]
+    L.append("| network | " + " | ".join(c[1] for c in cols) + " |")
+    L.append("|---|" + "---|" * len(cols))
+    for name, rr in R["ratios"].items():
+        L.append(f"| {name} | " + " | ".join(f3(rr.get(c[0])) for c in cols) + " |")
+    L.append("\npmrisk pert samples Beta-PERT lambda=4, as pmcontrols does; trueppm samples a Beta fitted by moments "
+             "(same mean, sd (b-a)/6), the closest it offers. wN = all cores.\n")
+    fc = R["first_call"]
+    L.append(f"## First call (fresh process, {fc.get('net')}, {N:,} iterations, workers=1)\n")
+    L.append("| numba cache | import pmrisk s | pert: 1st call s | pert: 2nd call s | tri: 1st call s | tri: 2nd call s |")
+    L.append("|---|---|---|---|---|---|")
+    for k, v in fc.items():
+        if not isinstance(v, dict) or "import_s" not in v and "error" not in v:
+            continue
+        if "error" in v:
+            L.append(f"| {k} | {v['error']} | | | | |")
+            continue
+        L.append(f"| {k} | {v['import_s']:.2f} | {v['pert']['first_s']:.2f} | {v['pert']['second_s']:.3f} | "
+                 f"{v['tri']['first_s']:.2f} | {v['tri']['second_s']:.3f} |")
+    ipf = fc.get("in_process_first_call_s", {})
+    if ipf:
+        L.append("\nIn the benchmark process (numba's on-disk cache as found): first 100-iteration call "
+                 + ", ".join(f"{k} {v:.2f} s" for k, v in ipf.items()) + ".\n")
+    S = R["scaling"]
+    L.append("## Scaling (pmrisk, 1 worker)\n")
+    L.append(f"With tasks ({N:,} iterations; the main table's runs). ns / task-sample is flat if time is linear in tasks.\n")
+    L.append("| network | dist | tasks | median wall s | ns / task-sample |")
+    L.append("|---|---|---|---|---|")
+    for r in S["tasks"]:
+        L.append(f"| {r['net']} | {r['dist']} | {r['tasks']:,} | {r['wall_med']:.3f} | {r['ns_per_ts']:.1f} |")
+    if S["iterations"]:
+        L.append(f"\nWith iterations ({S['iterations'][0]['net']}, pert). ns / task-sample is flat if time is linear in iterations.\n")
+        L.append("| iterations | reps | median wall s | ns / task-sample |")
+        L.append("|---|---|---|---|")
+        for r in S["iterations"]:
+            L.append(f"| {r['iterations']:,} | {r['reps']} | {r['wall_med']:.3f} | {r['ns_per_ts']:.1f} |")
+    if S["probe"]:
+        L.append(f"\nChunk size on {BIG} ({N:,} iterations, pert, 1 worker): the default against chunk_size=1024.\n")
+        L.append("| chunk_size | reps | median wall s | ns / task-sample |")
+        L.append("|---|---|---|---|")
+        for r in S["probe"]:
+            L.append(f"| {r['chunk']}{' (auto)' if r['auto'] else ''} | {r['reps']} | {r['wall_med']:.3f} | "
+                     f"{r['ns_per_ts']:.1f} |")
+    L.append("")
+    if R["memory"]:
+        L.append("## Peak memory (pmrisk, fresh process, pert, 1 worker)\n")
+        L.append("Peak RSS = `ru_maxrss` of the process (interpreter + numba + project included); 'before' = RSS "
+                 "after import, project build and a 64-iteration call. A probe is killed if its RSS passes the cap.\n")
+        L.append("| network | iterations | chunk_size | peak RSS GiB | RSS before GiB | wall s | note |")
+        L.append("|---|---|---|---|---|---|---|")
+        for m in R["memory"]:
+            if "error" in m:
+                L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk'] or 'auto'} | "
+                         f"> {m['watched_peak_rss'] / 2**30:.2f} | | > {m['elapsed_s']:.0f} | {m['error']} |")
+            else:
+                L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk_size']}{'' if m['chunk'] else ' (auto)'} | "
+                         f"{m['maxrss'] / 2**30:.2f} | {m['rss_before'] / 2**30:.2f} | {m['wall_s']:.1f} | |")
+        L.append("")
+    if R["errors"]:
+        L.append("## Failures\n")
+        for k, v in R["errors"].items():
+            L.append(f"- {k}: {v}")
+        L.append("")
+    L.append("## All wall times (s), per repetition\n")
+    for r in sorted(R["rows"], key=order):
+        cs = "" if all(c == 1 for c in r["calls"]) else f" (calls averaged: {', '.join(map(str, r['calls']))})"
+        L.append(f"- {r['net']} / {label(r['impl']).replace('**', '')} / {r['iterations']:,}: "
+                 + ", ".join(f"{w:.4f}" for w in r["walls"]) + cs)
+    L.append(f"\nTotal benchmark time: {R['elapsed_s']:.0f} s.\n")
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    main()
