@@ -61,10 +61,10 @@ def test_parse_link_text(text, want):
 
 def test_cycle_names_every_task_on_it():
     with pytest.raises(CyclicDependencyError) as exc:
-        make_project([{"id": "T3", "duration": 1, "depends_on": ["T9"]}, {"id": "T7", "duration": 1, "depends_on": ["T3"]},
+        make_project([{"id": "T3", "duration": 1, "depends_on": ["T9"]},
+                      {"id": "T7", "duration": 1, "depends_on": ["T3"]},
                       {"id": "T9", "duration": 1, "depends_on": ["T7"]}, {"id": "Z", "duration": 1}])
-    assert "T3 -> T7 -> T9 -> T3" in str(exc.value) or "T9 -> T3 -> T7 -> T9" in str(exc.value) \
-        or "T7 -> T9 -> T3 -> T7" in str(exc.value)
+    assert "Dependency cycle T3 -> T7 -> T9 -> T3" in str(exc.value)
     assert "Remove one of these links" in str(exc.value)
 
 

@@ -143,6 +143,12 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         if json_out == "-":
             return
     click.echo(format_summary(result, top=top))
+    from pmrisk.health import schedule_warnings
+
+    warnings = schedule_warnings(project)
+    if warnings:
+        click.secho(f"\nSchedule health: {len(warnings)} warning(s); see them with "
+                    f"'pmrisk validate {project_file}'.", fg="yellow")
 
 
 @main.command()

@@ -52,6 +52,13 @@ def schedule_warnings(project: Project) -> list[str]:
     sf = [str(lk) for lk in links if lk.type == "SF"]
     if sf:
         warnings.append(f"start-to-finish links are rarely right: {_ids(sf, 5)}.")
+    start_linked = {lk.pred for lk in links if lk.type in ("SS", "SF")}
+    reverse = [t.id for t in tasks if t.id in start_linked and not t.duration.is_fixed
+               and any(lk.type in ("FF", "SF") for lk in t.predecessors)]
+    if reverse:
+        warnings.append(f"reverse logic: {_ids(reverse)} finish-linked to a predecessor (FF/SF) and start-linked "
+                        "to a successor (SS/SF): when the FF link drives, a longer task starts earlier and so "
+                        "do its successors, so it can show a negative sensitivity. Check that this is intended.")
     fixed = [t.id for t in tasks if not t.milestone and t.duration.is_fixed]
     if fixed:
         warnings.append(f"no estimate range on {len(fixed)} task(s) ({_ids(fixed)}): their durations are "

@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -214,11 +215,13 @@ class Project:
     def task_ids(self) -> list[str]:
         return [t.id for t in self.tasks]
 
+    @cached_property
+    def _by_id(self) -> dict[str, Task]:
+        return {t.id: t for t in self.tasks}
+
     def task(self, task_id: str) -> Task:
-        for t in self.tasks:
-            if t.id == task_id:
-                return t
-        raise KeyError(task_id)
+        """The task with this id (``KeyError`` if there is none)."""
+        return self._by_id[task_id]
 
     @property
     def has_costs(self) -> bool:

@@ -360,7 +360,8 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         sq = np.zeros(n, dtype=object)
         sqq = np.zeros(n, dtype=object)
         sqr = np.zeros(n, dtype=object)
-        parts2 = run_map(lambda f, c: _pass2(plan, f, c, fmin, scale, rank2, reference), ranges(0, n_iter), 2 * n_iter * n)
+        parts2 = run_map(lambda f, c: _pass2(plan, f, c, fmin, scale, rank2, reference), ranges(0, n_iter),
+                         2 * n_iter * n)
         for h, a, b, c in parts2:
             hist += h
             sq += a.astype(object)
