@@ -24,3 +24,12 @@ def pytest_report_header(config):
 
     return [f"pmrisk kernels: {'numba' if HAVE_NUMBA else 'plain NumPy (numba unavailable)'}",
             f"CI={os.environ.get('CI', '')}"]
+
+
+# Hypothesis runs derandomized (the same examples every run, as CI needs); set
+# HYPOTHESIS_PROFILE=explore to search with fresh random examples while developing.
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("default", derandomize=True, database=None)
+_hsettings.register_profile("explore", derandomize=False)
+_hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

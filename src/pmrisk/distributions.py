@@ -545,6 +545,7 @@ class Pert(Distribution):
         _betaincinv(al, be, u, out=out)
         out *= self.max - self.min
         out += self.min
+        np.clip(out, self.min, self.max, out=out)
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
         al, be = self._shape()
@@ -575,7 +576,7 @@ class Pert(Distribution):
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
             return _point(self)
-        return "pert", (self.min, self.max - self.min, *self._shape())
+        return "pert", (self.min, self.max - self.min, *self._shape(), self.max)
 
 
 @dataclass(frozen=True)
@@ -1500,10 +1501,10 @@ def _numba_kernels() -> dict[str, Any] | None:
         return numba.types.int64(numba.types.float64), codegen
 
     @jit
-    def pert(u, out, rows, a, w, off, coef):  # pragma: no cover - compiled
+    def pert(u, out, rows, a, w, off, coef, b):  # pragma: no cover - compiled
         nbad = 0
         for r in range(rows.size):
-            i, ar, wr, o0 = rows[r], a[r], w[r], off[r]
+            i, ar, wr, o0, br = rows[r], a[r], w[r], off[r], b[r]
             for j in range(u.shape[1]):
                 x = u[i, j]
                 flip = x > 0.5
@@ -1520,7 +1521,8 @@ def _numba_kernels() -> dict[str, Any] | None:
                 y = y * s + coef[kk, 2]
                 y = y * s + coef[kk, 1]
                 y = y * s + coef[kk, 0]
-                out[i, j] = y * wr + ar
+                v = y * wr + ar
+                out[i, j] = ar if v < ar else (br if v > br else v)   # never outside [min, max]
         return nbad
 
     @jit
@@ -1646,7 +1648,7 @@ class _PertGroup(_Group):
     kind = "pert"
 
     def setup(self, params: list[tuple]) -> None:
-        a, w, al, be = (np.array(c, dtype=np.float64) for c in zip(*params, strict=True))
+        a, w, al, be, b = (np.array(c, dtype=np.float64) for c in zip(*params, strict=True))
         shapes = list(zip(al.tolist(), be.tolist(), strict=True))
         uniq = list(dict.fromkeys(shapes))
         pos = {s: i for i, s in enumerate(uniq)}
@@ -1654,12 +1656,12 @@ class _PertGroup(_Group):
         self.c = [np.ascontiguousarray(self.coef[:, j]) for j in range(6)]
         off = np.array([pos[s] * _TABLE_ROWS for s in shapes], dtype=np.intp)
         self.off, self.off_col = off, off.reshape(-1, 1)
-        self.a, self.w, self.alpha, self.beta = a, w, al, be
+        self.a, self.w, self.alpha, self.beta, self.b = a, w, al, be, b
 
     def _exact(self, u: np.ndarray, out: np.ndarray, i: np.ndarray, j: np.ndarray, rows: np.ndarray) -> None:
         """Outside the table: exact betaincinv. i: the group's row, rows: the row of u and out."""
         x = _betaincinv(self.alpha[i], self.beta[i], u[rows, j])
-        out[rows, j] = self.a[i] + self.w[i] * x
+        out[rows, j] = np.clip(self.a[i] + self.w[i] * x, self.a[i], self.b[i])
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
         v = np.subtract(1.0, u)
@@ -1686,12 +1688,13 @@ class _PertGroup(_Group):
             r += tmp
         np.multiply(r, self.w[:, None], out=out)
         out += self.a[:, None]
+        np.clip(out, self.a[:, None], self.b[:, None], out=out)     # never outside [min, max]
         if bad is not None:
             i, j = np.nonzero(bad)
             self._exact(u, out, i, j, i)
 
     def apply_nb(self, kernels: dict[str, Any], u: np.ndarray, out: np.ndarray) -> None:
-        nbad = kernels["pert"](u, out, self.index, self.a, self.w, self.off, self.coef)
+        nbad = kernels["pert"](u, out, self.index, self.a, self.w, self.off, self.coef, self.b)
         if nbad:
             i, j = np.nonzero(np.isnan(out[self.index]))
             self._exact(u, out, i, j, self.index[i])
