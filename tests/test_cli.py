@@ -110,8 +110,13 @@ BAD = {
     "unknown distribution": ("tasks:\n  - id: A\n    duration: {dist: trianglar, min: 1, likely: 2, max: 3}\n",
                              ["task A", "trianglar", "triangular"]),
     "unknown key": ("tasks:\n  - id: A\n    duraton: 3\n", ["duraton", "duration"]),
-    "risks not yet": ("tasks:\n  - {id: A, duration: 3}\nrisks:\n  - {id: R1, probability: 0.5, affects: [A]}\n",
-                      ["risks", "cannot simulate yet"]),
+    "risk without impact": ("tasks:\n  - {id: A, duration: 3}\nrisks:\n  - {id: R1, probability: 0.5, affects: [A]}\n",
+                            ["risk R1", "line 4", "no impact"]),
+    "risk on unknown task": ("tasks:\n  - {id: BUILD, duration: 3}\nrisks:\n"
+                             "  - {id: R1, probability: 0.5, affects: [BUILDD], delay: 3}\n",
+                             ["risk R1", "unknown task 'BUILDD'", "BUILD"]),
+    "calibration not yet": ("tasks:\n  - {id: A, duration: 3}\ncalibration: {model: m.json}\n",
+                            ["calibration", "cannot apply yet"]),
     "missing file": (None, ["no such file"]),
 }
 

@@ -73,10 +73,9 @@ def test_self_link_is_a_cycle():
         make_project([{"id": "A", "duration": 1, "depends_on": ["A"]}])
 
 
-@pytest.mark.parametrize("section", ["risks", "drivers", "correlations"])
-def test_unimplemented_sections_are_refused_not_ignored(section):
-    data = {"tasks": [{"id": "A", "duration": 1}], section: [{"id": "X", "probability": 0.5}]}
-    with pytest.raises(UnsupportedFeatureError, match=section):
+def test_calibration_is_refused_not_ignored():
+    data = {"tasks": [{"id": "A", "duration": 1}], "calibration": {"model": "m.json"}}
+    with pytest.raises(UnsupportedFeatureError, match="calibration"):
         Project.from_dict(data, source="p.yaml")
 
 

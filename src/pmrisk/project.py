@@ -9,6 +9,7 @@ line, what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pmrisk.calendar import Calendar, normalise_weekday
 from pmrisk.distributions import Distribution, Fixed, parse_distribution
 from pmrisk.errors import CyclicDependencyError, DistributionError, ProjectError, UnsupportedFeatureError
+from pmrisk.risk.model import Driver, Risk, RiskModel, build_risk_model
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
 FORMAT_VERSION = 1
@@ -60,6 +62,14 @@ class ProjectIn(_Strict):
     budget: Number | None = None
     description: str | None = None
     cost_of_delay_per_day: Number | None = None
+    correlation_repair: str | None = None
+
+    @field_validator("correlation_repair")
+    @classmethod
+    def _repair(cls, v: str | None) -> str | None:
+        if v is not None and str(v).strip().lower() not in ("nearest", "none"):
+            raise ValueError("correlation_repair must be 'nearest' (use the nearest consistent matrix) or 'none'")
+        return None if v is None else str(v).strip().lower()
 
 
 class LinkIn(_Strict):
@@ -95,6 +105,7 @@ class TaskIn(_Strict):
     milestone: bool = False
     tags: list[str] = Field(default_factory=list)
     start_no_earlier_than: dt.date | Number | None = None
+    probability: Number | None = None
     notes: str | None = None
 
     @field_validator("id", mode="before")
@@ -134,6 +145,8 @@ class ProjectFileIn(_Strict):
     risks: list[dict[str, Any]] | None = None
     drivers: list[dict[str, Any]] | None = None
     correlations: list[dict[str, Any]] | None = None
+    branches: list[dict[str, Any]] | None = None
+    risk_matrix: dict[str, Any] | None = None
     calibration: dict[str, Any] | None = None
 
 
@@ -170,6 +183,7 @@ class Task:
     start_no_earlier_than: float | None = None
     predecessors: tuple[Link, ...] = ()
     line: int | None = None
+    probability: float = 1.0          # existence risk: the share of iterations in which the task happens
 
     @property
     def has_cost(self) -> bool:
@@ -205,6 +219,7 @@ class Project:
     budget: float | None = None
     source: str | None = None
     cost_of_delay_per_day: float | None = None
+    risk: RiskModel = field(default_factory=RiskModel)
 
     # ---- views -------------------------------------------------------------------------
     @property
@@ -234,9 +249,23 @@ class Project:
         return self.calendar.finish_date(self.start, offset)
 
     # ---- construction --------------------------------------------------------------------
+    @property
+    def risks(self) -> tuple[Risk, ...]:
+        return self.risk.risks
+
+    @property
+    def drivers(self) -> tuple[Driver, ...]:
+        return self.risk.drivers
+
+    def without_risks(self, *ids: str) -> Project:
+        """A copy of the project in which the named risks (all when none named) never occur."""
+        keep = tuple(r for r in self.risk.risks if ids and r.id not in ids)
+        return dataclasses.replace(self, risk=dataclasses.replace(self.risk, risks=keep))
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None,
-                  lines: Mapping[int, int] | None = None) -> Project:
+                  lines: Mapping[int, int] | None = None,
+                  section_lines: Mapping[str, Mapping[int, int]] | None = None) -> Project:
         """Validate raw project data (the structure of a project file) into a :class:`Project`.
 
         Parameters
@@ -247,8 +276,10 @@ class Project:
             The file name, used in error messages.
         lines
             Optional map from task position to the line where the task is written.
+        section_lines
+            Optional maps, per section (``risks``, ``drivers``, ...), from position to line.
         """
-        return _build(data, source=source, lines=dict(lines or {}))
+        return _build(data, source=source, lines=dict(lines or {}), section_lines=section_lines or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,7 +417,8 @@ def _offset(value: dt.date | float | int | None, start: dt.date | None, cal: Cal
     return v
 
 
-def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, int]) -> Project:
+def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, int],
+           section_lines: Mapping[str, Mapping[int, int]]) -> Project:
     if not isinstance(data, Mapping):
         raise ProjectError(
             f"Invalid project file{_where(source)}: the top level must be a mapping with a 'tasks' list "
@@ -401,15 +433,11 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
     if raw.pmrisk != FORMAT_VERSION:
         raise ProjectError(f"File format version pmrisk: {raw.pmrisk}{_where(source)} is not supported; "
                            f"this pmrisk reads version {FORMAT_VERSION}. Set 'pmrisk: {FORMAT_VERSION}'.")
-    _check_probabilities(raw, source)
-    used = [k for k in ("risks", "drivers", "correlations", "calibration") if getattr(raw, k)]
-    if used:
-        names = ", ".join(f"'{k}:'" for k in used)
+    if raw.calibration:
         raise UnsupportedFeatureError(
-            f"{source or 'The project'} uses {names}, which this version of pmrisk (0.1) cannot simulate yet "
-            "(risk events, drivers, correlation and calibration come in a later release). Rather than "
-            "silently ignore them, pmrisk stops here: remove those sections to simulate the schedule and "
-            "cost uncertainty alone.")
+            f"{source or 'The project'} uses 'calibration:', which this version of pmrisk cannot apply yet "
+            "(history calibration comes in a later release). Rather than silently ignore it, pmrisk stops here: "
+            "remove that section to simulate without calibration.")
 
     pin = raw.project
     cal = Calendar.from_spec(pin.calendar.workdays, pin.calendar.holidays)
@@ -478,11 +506,19 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
                        deadline=False)
         if snet is not None and snet < 0:
             snet = 0.0
+        prob = 1.0
+        if t.probability is not None:
+            prob = float(t.probability)
+            if not 0.0 <= prob <= 1.0:
+                raise ProjectError(f"{label}, probability: existence probability {t.probability!r} is outside "
+                                   "[0, 1]; give the share of iterations in which the task happens, e.g. 0.7.")
         tasks.append(Task(id=tid, name=t.name or tid, duration=duration, fixed_cost=fixed, per_day_cost=per_day,
                           milestone=t.milestone, tags=tuple(t.tags), start_no_earlier_than=snet,
-                          predecessors=tuple(links), line=lines.get(i)))
+                          predecessors=tuple(links), line=lines.get(i), probability=prob))
 
     _check_acyclic(tasks, source)
+    risk = build_risk_model(data, [t.id for t in tasks], {t.id: set(t.tags) for t in tasks}, source=source,
+                            lines=section_lines, correlation_repair=pin.correlation_repair == "nearest")
 
     deadline = _offset(pin.deadline, start, cal, f"{_src(source)}project.deadline", source, deadline=True)
     if deadline is not None and deadline < 0:
@@ -492,34 +528,9 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
         raise ProjectError(f"{_src(source)}project.budget: {pin.budget!r} must be a number >= 0.")
     return Project(name=pin.name, tasks=tuple(tasks), start=start, calendar=cal, currency=pin.currency,
                    deadline=deadline, deadline_date=pin.deadline if isinstance(pin.deadline, dt.date) else None,
-                   budget=None if pin.budget is None else float(pin.budget), source=source,
+                   budget=None if pin.budget is None else float(pin.budget), source=source, risk=risk,
                    cost_of_delay_per_day=None if pin.cost_of_delay_per_day is None
                    else float(pin.cost_of_delay_per_day))
-
-
-def _check_probabilities(raw: ProjectFileIn, source: str | None) -> None:
-    """Probabilities of risks and drivers (and their mitigated states) must lie in [0, 1]."""
-    for section in ("risks", "drivers"):
-        for i, item in enumerate(getattr(raw, section) or []):
-            if not isinstance(item, Mapping):
-                raise ProjectError(f"{section}[{i + 1}]{_where(source)}: each entry must be a mapping with an id.")
-            label = f"{_src(source)}{section[:-1]} {item.get('id', f'#{i + 1}')}"
-            places = [("probability", item.get("probability"))]
-            mit = item.get("mitigation")
-            if isinstance(mit, Mapping):
-                places.append(("mitigation.probability", mit.get("probability")))
-            for key, value in places:
-                if value is None:
-                    continue
-                try:
-                    pv = float(value)
-                except (TypeError, ValueError):
-                    raise ProjectError(f"{label}, {key}: {value!r} is not a number; give a "
-                                       "probability between 0 and 1, e.g. 0.3.") from None
-                if not 0.0 <= pv <= 1.0:
-                    hint = f" Did you mean {pv / 100:g}?" if 1 < pv <= 100 else ""
-                    raise ProjectError(f"{label}, {key}: probability {value!r} is outside [0, 1]; "
-                                       f"write probabilities as fractions between 0 and 1.{hint}")
 
 
 def _line(lines: Mapping[int, int], idx: int) -> str:

@@ -27,22 +27,28 @@ def quantile(values: np.ndarray, p: float) -> float:
 
 
 def histogram_quantile(hist: np.ndarray, lo: float, hi: float, p: float) -> float:
-    """The ``p`` quantile from a histogram of ``len(hist)`` equal bins on ``[lo, hi]``.
+    """The ``p`` quantile (inverted CDF) from a histogram of simulated values in ``[lo, hi]``.
 
-    The result lies in the bin that holds the target order statistic, interpolated as if the bin's
-    values were spread evenly, so its error is at most one bin width, ``(hi - lo) / len(hist)``.
+    ``hist`` has ``K + 2`` columns: the count of values equal to ``lo``, ``K`` equal bins strictly
+    between, and the count equal to ``hi`` (the exact lowest and highest values simulated). Point
+    masses at either end are returned exactly; inside, the result lies in the bin holding the
+    target order statistic, interpolated as if the bin's values were spread evenly, so its error is
+    at most one bin width, ``(hi - lo) / K``.
     """
     total = int(hist.sum())
     if total == 0:
         return math.nan
-    if hi <= lo:
-        return float(lo)
     target = max(1, math.ceil(p * total - 1e-9))
-    cum = np.cumsum(hist)
+    if hi <= lo or target <= int(hist[0]):
+        return float(lo)
+    if target > total - int(hist[-1]):
+        return float(hi)
+    inner = hist[1:-1]
+    cum = np.cumsum(inner) + int(hist[0])
     b = int(np.searchsorted(cum, target))
-    prior = int(cum[b - 1]) if b > 0 else 0
-    width = (hi - lo) / len(hist)
-    frac = (target - prior - 0.5) / int(hist[b])
+    prior = int(cum[b - 1]) if b > 0 else int(hist[0])
+    width = (hi - lo) / len(inner)
+    frac = (target - prior - 0.5) / int(inner[b])
     return float(min(max(lo + width * (b + frac), lo), hi))
 
 
@@ -69,6 +75,14 @@ class SimulationResult:
     chunk_size: int = 0
     workers: int = 1
     engine: str = "numba"
+    mitigated: bool = False
+    task_duration_mean: np.ndarray | None = None     # simulated, after risks and drivers
+    task_duration_sd: np.ndarray | None = None
+    risk_ids: tuple[str, ...] = ()
+    risk_occurrence: np.ndarray | None = None        # share of iterations in which each risk occurred
+    risk_ranking: dict[str, dict[str, Any]] | None = None
+    merge_bias: dict[str, dict[str, Any]] = field(default_factory=dict)
+    correlation: Any = None
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- basic statistics -------------------------------------------------------------------
@@ -150,28 +164,81 @@ class SimulationResult:
     def to_frame(self) -> pd.DataFrame:
         """One row per task (file order): plan and simulated figures, indexed by task id.
 
-        Columns: ``name``, ``milestone``, ``duration_likely``, ``duration_mean``, ``planned_start``,
-        ``planned_finish`` (deterministic plan), ``finish_P10`` ... ``finish_P90``,
-        ``criticality``, ``sensitivity``, ``on_planned_critical_path``.
+        Columns: ``name``, ``milestone``, ``duration_likely``, ``duration_mean`` (simulated, with
+        risks and drivers), ``duration_sd``, ``planned_start``, ``planned_finish`` (deterministic plan),
+        ``finish_P10`` ... ``finish_P90``, ``criticality``, ``sensitivity``, ``cruciality``
+        (sensitivity x criticality), ``ssi`` (schedule sensitivity index: criticality x task sd /
+        project sd), ``merge_bias`` (working days, merge points only), ``on_planned_critical_path``.
         """
         rows = []
         det = self.deterministic
         crit_path = set(det["critical_path"])
         crit = self.criticality()
         sens = self.sensitivity()
+        ssi = self.ssi()
         for k, tid in enumerate(self.task_ids):
             t = self.project.task(tid)
             row = {"id": tid, "name": t.name, "milestone": t.milestone,
-                   "duration_likely": t.duration.mode(), "duration_mean": t.duration.mean(),
+                   "duration_likely": t.duration.mode(),
+                   "duration_mean": float(self.task_duration_mean[k]) if self.task_duration_mean is not None
+                   else t.duration.mean(),
+                   "duration_sd": float(self.task_duration_sd[k]) if self.task_duration_sd is not None
+                   else t.duration.sd(),
                    "planned_start": det["start"][tid], "planned_finish": det["finish"][tid]}
             for lv in (10, 50, 80, 90):
                 row[f"finish_P{lv}"] = histogram_quantile(self.finish_hist[k], self.finish_lo[k],
                                                           self.finish_hi[k], lv / 100)
             row["criticality"] = float(crit[tid])
             row["sensitivity"] = float(sens[tid])
+            row["cruciality"] = float(crit[tid] * sens[tid])
+            row["ssi"] = float(ssi[tid])
+            row["merge_bias"] = self.merge_bias[tid]["merge_bias"] if tid in self.merge_bias else np.nan
             row["on_planned_critical_path"] = tid in crit_path
             rows.append(row)
         return pd.DataFrame(rows).set_index("id")
+
+    def ssi(self) -> pd.Series:
+        """Schedule sensitivity index of each task: criticality x (task duration sd / project duration sd)."""
+        sd_p = float(np.std(self.durations, ddof=1)) if self.iterations > 1 else 0.0
+        sd_t = (self.task_duration_sd if self.task_duration_sd is not None
+                else np.array([self.project.task(t).duration.sd() for t in self.task_ids]))
+        vals = self.criticality_counts / self.iterations * (sd_t / sd_p if sd_p > 0 else 0.0)
+        return pd.Series(vals, index=list(self.task_ids), name="ssi")
+
+    def risks(self) -> pd.DataFrame:
+        """The risks ranked by what each does to P80 duration (then P80 cost), one row per risk.
+
+        Columns: ``title``, ``probability``, ``occurrence`` (simulated share of iterations),
+        ``P50/P80/P90_delay_contribution`` (working days the project's P-level drops when the risk
+        alone is removed, same random numbers), ``P50/P80/P90_cost_contribution``,
+        ``expected_delay`` and ``expected_cost`` (probability x mean impact; EMV),
+        ``mitigation_net_benefit``, ``rank``.
+        """
+        rows = []
+        for i, rid in enumerate(self.risk_ids):
+            r = next(x for x in self.project.risks if x.id == rid)
+            state = r.mitigated_state() if self.mitigated else r.state
+            row: dict[str, Any] = {"id": rid, "title": r.title, "probability": state.probability,
+                                   "occurrence": float(self.risk_occurrence[i]) if self.risk_occurrence is not None
+                                   else np.nan}
+            rk = (self.risk_ranking or {}).get(rid, {})
+            for lv in (50, 80, 90):
+                row[f"P{lv}_delay_contribution"] = rk.get(f"P{lv}_delay_contribution", np.nan)
+                row[f"P{lv}_cost_contribution"] = rk.get(f"P{lv}_cost_contribution", np.nan)
+            row["expected_delay"] = r.expected_delay(self.mitigated)
+            row["expected_cost"] = r.expected_cost(self.mitigated)
+            mit = rk.get("mitigation")
+            row["mitigation_net_benefit"] = mit["net_benefit"] if mit else np.nan
+            rows.append(row)
+        df = pd.DataFrame(rows, columns=["id", "title", "probability", "occurrence", "P50_delay_contribution",
+                                         "P50_cost_contribution", "P80_delay_contribution", "P80_cost_contribution",
+                                         "P90_delay_contribution", "P90_cost_contribution", "expected_delay",
+                                         "expected_cost", "mitigation_net_benefit"]).set_index("id")
+        if len(df):
+            df = df.sort_values(["P80_delay_contribution", "P80_cost_contribution", "expected_cost"],
+                                ascending=False, kind="stable", na_position="last")
+            df["rank"] = np.arange(1, len(df) + 1)
+        return df
 
     def iterations_frame(self) -> pd.DataFrame:
         """One row per iteration: ``duration`` (working days) and ``cost``."""
@@ -221,15 +288,42 @@ class SimulationResult:
         if p.deadline is not None and p.budget is not None:
             out["joint_probability"] = self.probability(duration=p.deadline, cost=p.budget)
         crit = self.criticality_counts / self.iterations
+        ssi = self.ssi().to_numpy()
         tasks = {}
         for k, tid in enumerate(self.task_ids):
             tasks[tid] = {
                 "criticality": float(crit[k]), "sensitivity": float(self.sensitivity_values[k]),
+                "cruciality": float(crit[k] * self.sensitivity_values[k]), "ssi": float(ssi[k]),
                 "finish": {f"P{lv}": histogram_quantile(self.finish_hist[k], self.finish_lo[k],
                                                         self.finish_hi[k], lv / 100) for lv in (50, 80)},
             }
+            if self.task_duration_mean is not None:
+                tasks[tid]["duration"] = {"mean": float(self.task_duration_mean[k]),
+                                          "sd": float(self.task_duration_sd[k])}
+            if tid in self.merge_bias:
+                tasks[tid]["merge_bias"] = self.merge_bias[tid]["merge_bias"]
         out["tasks"] = tasks
-        out["risks"] = {}
+        out["mitigated"] = self.mitigated
+        risks: dict[str, Any] = {}
+        reg = self.risks()
+        for rid, row in reg.iterrows():
+            entry = {"occurrence": row["occurrence"], "rank": int(row["rank"])}
+            for lv in (50, 80, 90):
+                for kind in ("delay", "cost"):
+                    v = row[f"P{lv}_{kind}_contribution"]
+                    if not pd.isna(v):
+                        entry[f"P{lv}_{kind}_contribution"] = float(v)
+            entry["expected_delay"] = float(row["expected_delay"])
+            entry["expected_cost"] = float(row["expected_cost"])
+            mit = (self.risk_ranking or {}).get(str(rid), {}).get("mitigation")
+            if mit:
+                entry["mitigation"] = mit
+            risks[str(rid)] = entry
+        out["risks"] = risks
+        if self.correlation is not None and getattr(self.correlation, "repaired", False):
+            out["correlation_repair"] = [
+                {"between": [a, b], "asked": asked, "used": used}
+                for a, b, asked, used in self.correlation.adjustments]
         return out
 
 

@@ -1,27 +1,33 @@
 """The Monte Carlo loop: chunks of iterations, seed streams, kernels, streaming accumulators.
 
-A run is two passes over the iterations, each split into chunks that are independent of each
-other (they can run in any order, on any thread or worker):
+A run makes up to three passes over the iterations, each split into chunks that are independent
+of each other (they can run in any order, on any thread or worker):
 
-1. sample durations and costs, forward pass, project finish, backward pass and criticality,
-   project cost. Kept: finish and cost per iteration (16 bytes an iteration), criticality counts
-   and each task's lowest and highest finish.
-2. the same samples again (every uniform is a pure function of seed, iteration, task and stream,
-   so they are regenerated, not stored) and the forward pass, to fill each task's finish
-   histogram between its exact lowest and highest finish, and the integer sums that give each
-   task's rank correlation with the project duration, now that the project duration's ranks are
-   known.
+1. sample durations and costs (with correlation, drivers, risk events, existence and branches),
+   forward pass, project finish, backward pass and criticality, project cost. Kept: finish and
+   cost per iteration (16 bytes an iteration), criticality counts, risk occurrence counts, exact
+   fixed-point sums of each task's duration, and each task's lowest and highest finish and
+   duration.
+2. the same samples again (every uniform is a pure function of seed, iteration, entity and
+   stream, so they are regenerated, not stored) and the forward pass, to fill each task's finish
+   histogram between its exact lowest and highest finish (and duration histograms where pass 3
+   needs them), and the integer rank sums behind each task's sensitivity.
+3. only when risks, drivers, existence or branches make a task's duration more than a monotone
+   function of its own grade: the durations again, ranked through their histograms, for those
+   tasks' rank sums.
 
 Memory grows with tasks + iterations, never with their product. Every accumulator is an integer
-count or a value written into its iteration's slot, and every floating-point reduction happens
-once, at the end, in a fixed order; so a seed and an iteration count give bit-identical results for
-any chunk size and any number of workers.
+or a value written into its iteration's slot, and every floating-point reduction happens once, at
+the end, in a fixed order; so a seed and an iteration count give bit-identical results for any
+chunk size and any number of workers.
 
-Sensitivity (Spearman) method: a task's duration is a monotone function (its inverse CDF) of its
-uniform grade ``u``, so ``u`` is the task duration's population rank. pmrisk correlates the grade,
-quantised to 16 bits, with the mid-ranks of the project duration, using exact integer sums. This
-equals Spearman's coefficient up to the difference between population and sample ranks
-(measured within 1e-3 of ``scipy.stats.spearmanr`` at 20,000 iterations; sampling noise is ~1e-2).
+Sensitivity (Spearman) method: when a task's duration is a monotone function of its uniform grade
+``u`` (its inverse CDF), ``u`` is the duration's population rank, so pmrisk correlates the grade,
+quantised to 16 bits, with the mid-ranks of the project duration using exact integer sums. This
+equals Spearman's coefficient up to the difference between population and sample ranks (within
+1e-3 of ``scipy.stats.spearmanr`` at 20,000 iterations; sampling noise is ~1e-2). When risks or
+drivers also move the task, its duration is ranked by the mid-rank of its bin in a 1,024-bin
+histogram of its simulated durations (exact for the point masses risks create).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
@@ -39,16 +46,17 @@ from scipy.stats import rankdata
 from pmrisk.distributions import BatchSampler
 from pmrisk.engine import kernels
 from pmrisk.engine._jit import HAVE_NUMBA, njit
-from pmrisk.engine.network import Network, compile_network
+from pmrisk.engine.network import FF, FS, SF, SS, Network, compile_network
 from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, seed_key, uniforms
+from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
 from pmrisk.project import Project
 
 HIST_BINS = 1024
-GRADE_BITS = 16
 P_LEVELS = (5, 10, 20, 50, 80, 90, 95)
 # integer rank sums stay below 2**63 per chunk: 2**16 (grade) * 2 * 1e8 (rank) * 2**16 (chunk)
 MAX_RUN_ITERATIONS = 100_000_000
 MAX_CHUNK = 65_536
+DURATION_QUANTUM = 64          # task-duration sums are exact in units of 1/64 working day
 
 
 @dataclass
@@ -60,10 +68,15 @@ class _Plan:
     per_day: BatchSampler | None
     fixed_const: np.ndarray
     per_day_const: np.ndarray
-    dur_constant: np.ndarray         # True where the duration is fixed (sensitivity is 0 there)
+    dur_constant: np.ndarray         # True where the duration cannot vary (sensitivity 0)
+    unc: Uncertainty
+    merge_tasks: np.ndarray          # topological rows with two or more incoming links
+    merge_links: np.ndarray          # incoming-link indices (into pred_*) of those rows
+    reference: bool = False
 
 
-def _make_plan(project: Project, key: tuple[int, int]) -> _Plan:
+def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | frozenset[str] = False,
+               reference: bool = False) -> _Plan:
     net = compile_network(project)
 
     def consts(dists: tuple) -> tuple[BatchSampler | None, np.ndarray]:
@@ -73,125 +86,262 @@ def _make_plan(project: Project, key: tuple[int, int]) -> _Plan:
 
     fixed, fixed_const = consts(net.fixed_costs)
     per_day, per_day_const = consts(net.per_day_costs)
+    unc = compile_uncertainty(project.risk, net, {t.id: t.probability for t in project.tasks},
+                              mitigated=mitigated, source=project.source)
+    indeg = np.diff(net.pred_ptr)
+    merge_tasks = np.flatnonzero(indeg >= 2)
+    merge_links = np.concatenate([np.arange(net.pred_ptr[k], net.pred_ptr[k + 1]) for k in merge_tasks]
+                                 ) if merge_tasks.size else np.zeros(0, dtype=np.int64)
+    dur_constant = np.array([d.is_fixed for d in net.durations], dtype=bool) & ~unc.affected
     return _Plan(net=net, key=key, durations=BatchSampler(list(net.durations)), fixed=fixed, per_day=per_day,
-                 fixed_const=fixed_const, per_day_const=per_day_const,
-                 dur_constant=np.array([d.is_fixed for d in net.durations], dtype=bool))
+                 fixed_const=fixed_const, per_day_const=per_day_const, dur_constant=dur_constant, unc=unc,
+                 merge_tasks=merge_tasks, merge_links=merge_links.astype(np.int64), reference=reference)
 
 
-def _sample_durations(plan: _Plan, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Durations ``[tasks, count]``, their grades (uniforms) and the fixed-cost grades."""
+@dataclass
+class _Sample:
+    dur: np.ndarray          # [tasks, C] durations after every uncertainty
+    grade: np.ndarray        # [tasks, C] the duration grades (after correlation)
+    fixed: np.ndarray | None
+    per_day: np.ndarray | None
+    extra_cost: np.ndarray | None
+    occurred: np.ndarray | None
+
+
+def _keep(first: int, count: int, keep: tuple[int, int]) -> tuple[int, int]:
+    """Columns ``[a, b)`` of a chunk starting at ``first`` that fall in the global window ``keep``."""
+    return max(keep[0] - first, 0), max(min(keep[1] - first, count), 0)
+
+
+def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: bool = True) -> _Sample:
+    """Samples of iterations ``keep`` within the chunk ``first .. first + count`` (which may be wider
+    than ``keep`` so that correlation blocks are always drawn whole)."""
     net = plan.net
     u_dur, u_fix = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_DURATION)
+    plan.unc.correlate(plan.key, first, u_dur)
+    a, b = _keep(first, count, keep)
+    if (a, b) != (0, count):
+        first, count = first + a, b - a
+        u_dur = np.ascontiguousarray(u_dur[:, a:b])
+        u_fix = np.ascontiguousarray(u_fix[:, a:b])
+    n = net.n
     dur = plan.durations.ppf(u_dur)
     np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
-    return dur, u_dur, u_fix
+    fixed = per_day = None
+    if costs:
+        if plan.fixed is not None:
+            fixed = plan.fixed.ppf(u_fix)
+        else:
+            fixed = np.empty((n, count))
+            fixed[:] = plan.fixed_const[:, None]
+        if plan.per_day is not None:
+            u_pd, _ = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_COST)
+            per_day = plan.per_day.ppf(u_pd)
+        else:
+            per_day = np.empty((n, count))
+            per_day[:] = plan.per_day_const[:, None]
+    extra = occurred = None
+    if plan.unc.active:
+        extra, occurred = plan.unc.apply(plan.key, first, dur, fixed)
+    return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred)
 
 
-def _sample(plan: _Plan, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Durations, fixed costs, per-day costs ``[tasks, count]`` and the duration grades."""
+def _forward(plan: _Plan, dur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     net = plan.net
-    n = net.n
-    dur, u_dur, u_fix = _sample_durations(plan, first, count)
-    if plan.fixed is not None:
-        fixed = plan.fixed.ppf(u_fix)
-    else:
-        fixed = np.empty((n, count))
-        fixed[:] = plan.fixed_const[:, None]
-    if plan.per_day is not None:
-        u_pd, _ = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_COST)
-        per_day = plan.per_day.ppf(u_pd)
-    else:
-        per_day = np.empty((n, count))
-        per_day[:] = plan.per_day_const[:, None]
-    return dur, fixed, per_day, u_dur
+    if plan.reference:
+        return kernels.forward_pass_reference(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag,
+                                              net.earliest)
+    es = np.empty_like(dur)
+    ef = np.empty_like(dur)
+    kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
+    return es, ef
+
+
+def _link_dates(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray) -> np.ndarray:
+    """``[merge links, C]``: the earliest start each incoming link of a merge point allows on its own."""
+    net = plan.net
+    out = np.empty((plan.merge_links.size, es.shape[1]))
+    succ_of = np.repeat(np.arange(net.n), np.diff(net.pred_ptr))
+    for i, e in enumerate(plan.merge_links):
+        p, t, lag, k = net.pred_src[e], net.pred_type[e], net.pred_lag[e], succ_of[e]
+        if t == FS:
+            out[i] = ef[p] + lag
+        elif t == SS:
+            out[i] = es[p] + lag
+        elif t == FF:
+            out[i] = ef[p] + lag - dur[k]
+        else:
+            assert t == SF
+            out[i] = es[p] + lag - dur[k]
+    return out
 
 
 @dataclass
 class _Pass1:
-    first: int
     finish: np.ndarray
     cost: np.ndarray
-    crit: np.ndarray
-    fmin: np.ndarray
-    fmax: np.ndarray
+    crit: np.ndarray | None = None
+    fmin: np.ndarray | None = None
+    fmax: np.ndarray | None = None
+    dmin: np.ndarray | None = None
+    dmax: np.ndarray | None = None
+    dsum: np.ndarray | None = None        # int64 per task, units of 1/DURATION_QUANTUM day
+    dsq: np.ndarray | None = None
+    occurred: np.ndarray | None = None    # int64 per risk
+    mmin: np.ndarray | None = None        # merge: [rows] min of ES then of link dates
+    mmax: np.ndarray | None = None
 
 
-def _pass1(plan: _Plan, first: int, count: int, reference: bool) -> _Pass1:
+def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], lite: bool = False) -> _Pass1:
+    """One chunk of pass 1; ``lite`` keeps only the project finish and cost per iteration."""
     net = plan.net
-    dur, fixed, per_day, _ = _sample(plan, first, count)
+    smp = _sample(plan, first, count, keep)
+    dur = smp.dur
+    count = dur.shape[1]
     n = net.n
-    if reference:
-        es, ef, finish, crit = kernels.schedule_reference(
-            dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
-            net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
-        crit_count = crit.sum(axis=1).astype(np.int64)
-        cost = kernels.cost_reference(dur, fixed, per_day)
+    es, ef = _forward(plan, dur)
+    finish = ef.max(axis=0) if n else np.zeros(count)
+    if plan.reference:
+        cost = kernels.cost_reference(dur, smp.fixed, smp.per_day)
     else:
-        es = np.empty_like(dur)
-        ef = np.empty_like(dur)
-        kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
-        finish = np.empty(count)
-        kernels.project_finish(ef, finish)
-        crit_count = np.zeros(n, dtype=np.int64)
-        lf = np.empty_like(dur)
-        kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag,
-                                  lf, es, crit_count)  # es is reused as scratch for the latest starts
         cost = np.empty(count)
-        kernels.add_cost(dur, fixed, per_day, cost)
-    return _Pass1(first=first, finish=finish, cost=cost, crit=crit_count,
-                  fmin=ef.min(axis=1) if count else np.full(n, np.inf),
-                  fmax=ef.max(axis=1) if count else np.full(n, -np.inf))
+        kernels.add_cost(dur, smp.fixed, smp.per_day, cost)
+    if smp.extra_cost is not None:
+        cost += smp.extra_cost
+    if lite:
+        return _Pass1(finish=finish, cost=cost)
+    if plan.reference:
+        lf = kernels.backward_pass_reference(dur, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+        crit = kernels.critical_reference(ef, lf, finish).sum(axis=1).astype(np.int64)
+    else:
+        crit = np.zeros(n, dtype=np.int64)
+        kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag,
+                                  np.empty_like(dur), np.empty_like(dur), crit)
+    dq = np.rint(dur * DURATION_QUANTUM).astype(np.int64)
+    out = _Pass1(finish=finish, cost=cost, crit=crit, fmin=ef.min(axis=1), fmax=ef.max(axis=1),
+                 dmin=dur.min(axis=1), dmax=dur.max(axis=1), dsum=dq.sum(axis=1), dsq=(dq * dq).sum(axis=1))
+    if smp.occurred is not None:
+        out.occurred = smp.occurred.sum(axis=1).astype(np.int64)
+    if plan.merge_tasks.size:
+        m = np.vstack([es[plan.merge_tasks], _link_dates(plan, es, ef, dur)])
+        out.mmin, out.mmax = m.min(axis=1), m.max(axis=1)
+    return out
 
 
 @njit
-def _pass2_accumulate(ef, lo, scale, bins, hist, grade, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
-    n, c = ef.shape
+def _hist_accumulate(x, lo, hi, scale, bins, hist):  # noqa: ANN001, ANN201
+    """Histogram rows of ``bins + 2`` columns: values equal to ``lo`` (column 0), ``bins`` equal bins
+    strictly inside, values equal to ``hi`` (last column); so point masses at the ends stay exact."""
+    n, c = x.shape
     for k in range(n):
         for i in range(c):
-            b = int((ef[k, i] - lo[k]) * scale[k])
-            if b >= bins:
-                b = bins - 1
-            if b < 0:
-                b = 0
-            hist[k, b] += 1
-            q = np.int64(grade[k, i] * 65536.0)
-            sq[k] += q
-            sqq[k] += q * q
-            sqr[k] += q * rank2[i]
+            v = x[k, i]
+            if v <= lo[k]:
+                hist[k, 0] += 1
+            elif v >= hi[k]:
+                hist[k, bins + 1] += 1
+            else:
+                b = int((v - lo[k]) * scale[k])
+                if b >= bins:
+                    b = bins - 1
+                hist[k, b + 1] += 1
 
 
-def _pass2_accumulate_reference(ef, lo, scale, bins, hist, grade, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
-    """Plain NumPy reference of :func:`_pass2_accumulate`."""
-    b = ((ef - lo[:, None]) * scale[:, None]).astype(np.int64)
+def _hist_accumulate_reference(x, lo, hi, scale, bins, hist):  # noqa: ANN001, ANN201
+    """Plain NumPy reference of :func:`_hist_accumulate`."""
+    b = ((x - lo[:, None]) * scale[:, None]).astype(np.int64)
     np.clip(b, 0, bins - 1, out=b)
-    for k in range(ef.shape[0]):
-        hist[k] += np.bincount(b[k], minlength=bins)
-    q = (grade * 65536.0).astype(np.int64)
+    b += 1
+    b[x <= lo[:, None]] = 0
+    b[(x >= hi[:, None]) & (x > lo[:, None])] = bins + 1
+    for k in range(x.shape[0]):
+        hist[k] += np.bincount(b[k], minlength=bins + 2)
+
+
+@njit
+def _rank_sums(q, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    n, c = q.shape
+    for k in range(n):
+        for i in range(c):
+            v = q[k, i]
+            sq[k] += v
+            sqq[k] += v * v
+            sqr[k] += v * rank2[i]
+
+
+def _rank_sums_reference(q, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    """Plain NumPy reference of :func:`_rank_sums`."""
     sq += q.sum(axis=1)
     sqq += (q * q).sum(axis=1)
     sqr += (q * rank2[None, :]).sum(axis=1)
 
 
-def _pass2(plan: _Plan, first: int, count: int, lo: np.ndarray, scale: np.ndarray,
-           rank2: np.ndarray, reference: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+@dataclass
+class _Bins:
+    lo: np.ndarray
+    hi: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def between(cls, lo: np.ndarray, hi: np.ndarray) -> _Bins:
+        width = hi - lo
+        ok = width > 0
+        return cls(lo=lo.copy(), hi=hi.copy(), scale=np.where(ok, HIST_BINS / np.where(ok, width, 1.0), 0.0))
+
+    def fill(self, x: np.ndarray, reference: bool) -> np.ndarray:
+        hist = np.zeros((x.shape[0], HIST_BINS + 2), dtype=np.int64)
+        (_hist_accumulate_reference if reference else _hist_accumulate)(x, self.lo, self.hi, self.scale, HIST_BINS,
+                                                                        hist)
+        return hist
+
+    def column(self, x: np.ndarray) -> np.ndarray:
+        """The histogram column of each value of ``x`` (rows as in the bins)."""
+        b = ((x - self.lo[:, None]) * self.scale[:, None]).astype(np.int64)
+        np.clip(b, 0, HIST_BINS - 1, out=b)
+        b += 1
+        b[x <= self.lo[:, None]] = 0
+        b[(x >= self.hi[:, None]) & (x > self.lo[:, None])] = HIST_BINS + 1
+        return b
+
+
+def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], fbins: _Bins, dbins: _Bins | None,
+           mbins: _Bins | None, rank2: np.ndarray) -> tuple[np.ndarray, ...]:
     net = plan.net
-    dur, grade, _ = _sample_durations(plan, first, count)
+    smp = _sample(plan, first, count, keep, costs=False)
+    a, b = _keep(first, count, keep)
+    first, count = first + a, b - a
+    es, ef = _forward(plan, smp.dur)
     n = net.n
-    hist = np.zeros((n, HIST_BINS), dtype=np.int64)
+    sums_fn = _rank_sums_reference if plan.reference else _rank_sums
+    fhist = fbins.fill(ef, plan.reference)
     sq = np.zeros(n, dtype=np.int64)
     sqq = np.zeros(n, dtype=np.int64)
     sqr = np.zeros(n, dtype=np.int64)
-    if reference:
-        _, ef = kernels.forward_pass_reference(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag,
-                                               net.earliest)
-        acc = _pass2_accumulate_reference
-    else:
-        es = np.empty_like(dur)
-        ef = np.empty_like(dur)
-        kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
-        acc = _pass2_accumulate
-    acc(ef, lo, scale, HIST_BINS, hist, grade, rank2[first:first + count], sq, sqq, sqr)
-    return hist, sq, sqq, sqr
+    q = (smp.grade * 65536.0).astype(np.int64)
+    sums_fn(q, rank2[first:first + count], sq, sqq, sqr)
+    dhist = mhist = None
+    if dbins is not None:
+        dhist = dbins.fill(np.ascontiguousarray(smp.dur[plan.unc.affected]), plan.reference)
+    if mbins is not None:
+        mhist = mbins.fill(np.vstack([es[plan.merge_tasks], _link_dates(plan, es, ef, smp.dur)]), plan.reference)
+    return fhist, sq, sqq, sqr, dhist, mhist
+
+
+def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], dbins: _Bins, grade_of_bin: np.ndarray,
+           rank2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank sums of the tasks whose duration is not a monotone function of their own grade."""
+    smp = _sample(plan, first, count, keep, costs=False)
+    a, b = _keep(first, count, keep)
+    first, count = first + a, b - a
+    rows = plan.unc.affected
+    q = np.take_along_axis(grade_of_bin, dbins.column(smp.dur[rows]), axis=1)
+    m = q.shape[0]
+    sq = np.zeros(m, dtype=np.int64)
+    sqq = np.zeros(m, dtype=np.int64)
+    sqr = np.zeros(m, dtype=np.int64)
+    (_rank_sums_reference if plan.reference else _rank_sums)(np.ascontiguousarray(q), rank2[first:first + count],
+                                                              sq, sqq, sqr)
+    return sq, sqq, sqr
 
 
 def auto_chunk_size(n_tasks: int) -> int:
@@ -238,10 +388,47 @@ def _standard_error(sorted_values: np.ndarray, p: float) -> float:
     return (hi - lo) / (2 * 1.959963984540054)
 
 
+class _Runner:
+    """Maps chunk functions over iteration ranges on a thread pool, reporting progress."""
+
+    def __init__(self, workers: int, chunk: int, block: int, n_tasks: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        # chunks are whole correlation blocks, so a chunk never splits one
+        self.chunk = max(block, (chunk // block) * block) if block > 1 else chunk
+        self.block = block
+        self.n = n_tasks
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+
+    def map(self, fn: Callable[[int, int, tuple[int, int]], Any], a: int, b: int) -> list[Any]:
+        """``fn(first, count, keep)`` over chunks covering iterations ``[a, b)``: chunks start on
+        correlation-block boundaries and may extend past the window, which ``keep`` states."""
+        start = (a // self.block) * self.block
+        end = -(-b // self.block) * self.block
+        rs = [(s, min(self.chunk, end - s)) for s in range(start, end, self.chunk)]
+        it = (self.pool.map(lambda r: fn(r[0], r[1], (a, b)), rs) if self.pool is not None
+              else (fn(f, c, (a, b)) for f, c in rs))
+        out = []
+        for (f, cnt), res in zip(rs, it, strict=True):
+            out.append(res)
+            lo, hi = _keep(f, cnt, (a, b))
+            self.done += (hi - lo) * self.n
+            if self.progress is not None:
+                self.progress(min(self.done, self.total), self.total)
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
 def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.SeedSequence |
-             np.random.Generator | None = None, *, chunk_size: int | None = None, workers: int = 1,
-             p80_tolerance: float | None = None, max_iterations: int = 1_000_000,
-             progress: Callable[[int, int], None] | None = None, engine: str = "auto"):  # noqa: ANN201
+             np.random.Generator | None = None, *, mitigated: bool = False, rank_risks: bool = True,
+             chunk_size: int | None = None, workers: int = 1, p80_tolerance: float | None = None,
+             max_iterations: int = 1_000_000, progress: Callable[[int, int], None] | None = None,
+             engine: str = "auto"):  # noqa: ANN201
     """Run the Monte Carlo simulation of ``project``.
 
     Parameters
@@ -253,6 +440,11 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     rng
         Seed: an int, a ``numpy.random.SeedSequence``, a ``numpy.random.Generator`` or None (fresh
         entropy; the seed used is reported in the result so the run can be repeated).
+    mitigated
+        Simulate every risk in its mitigated (post-response) state, response costs included.
+    rank_risks
+        Rank the risks: re-run the project without each risk in turn (same random numbers) and
+        report how much P50/P80/P90 duration and cost drop. Costs one light pass per risk.
     chunk_size
         Iterations per chunk (default: about a million task-samples a chunk). Never changes results.
     workers
@@ -302,89 +494,156 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
 
     seed = resolve_seed(rng)
     t0 = time.perf_counter()
-    plan = _make_plan(project, seed_key(seed))
+    plan = _make_plan(project, seed_key(seed), mitigated=mitigated, reference=reference)
     n = plan.net.n
     chunk = int(chunk_size) if chunk_size else auto_chunk_size(n)
     if not 1 <= chunk <= MAX_CHUNK:
         raise ValueError(f"chunk_size must be between 1 and {MAX_CHUNK}, got {chunk_size}")
-
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-    done = [0]
-
-    def run_map(fn: Callable, ranges: list[tuple[int, int]], total: int) -> list:
-        def one(r: tuple[int, int]):  # noqa: ANN202
-            out = fn(*r)
-            return out
-        results = []
-        it = pool.map(one, ranges) if pool is not None else map(one, ranges)
-        for (_, cnt), res in zip(ranges, it, strict=True):
-            results.append(res)
-            done[0] += cnt * n
-            if progress is not None:
-                progress(done[0], total)
-        return results
-
-    def ranges(a: int, b: int) -> list[tuple[int, int]]:
-        return [(s, min(chunk, b - s)) for s in range(a, b, chunk)]
-
+    block = plan.unc.block
+    run = _Runner(workers, chunk, block, n, progress)
     try:
-        finish = np.empty(0)
-        cost = np.empty(0)
-        crit = np.zeros(n, dtype=np.int64)
-        fmin = np.full(n, np.inf)
-        fmax = np.full(n, -np.inf)
+        # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
+        parts: list[_Pass1] = []
         n_done = 0
         target = iterations
         while True:
-            parts = run_map(lambda f, c: _pass1(plan, f, c, reference), ranges(n_done, target),
-                            2 * target * n)
-            finish = np.concatenate([finish] + [p.finish for p in parts])
-            cost = np.concatenate([cost] + [p.cost for p in parts])
-            for p in parts:
-                crit += p.crit
-                np.minimum(fmin, p.fmin, out=fmin)
-                np.maximum(fmax, p.fmax, out=fmax)
+            run.total = 2 * target * n
+            parts += run.map(lambda f, c, k: _pass1(plan, f, c, k), n_done, target)
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
                 break
-            if _standard_error(np.sort(finish), 0.8) <= p80_tolerance:
+            fin = np.concatenate([p.finish for p in parts])
+            if _standard_error(np.sort(fin), 0.8) <= p80_tolerance:
                 break
             target = min(2 * target, max_iterations)
         n_iter = n_done
+        finish = np.concatenate([p.finish for p in parts])
+        cost = np.concatenate([p.cost for p in parts])
+        crit = np.sum([p.crit for p in parts], axis=0)
+        fmin = np.min([p.fmin for p in parts], axis=0)
+        fmax = np.max([p.fmax for p in parts], axis=0)
+        dmin = np.min([p.dmin for p in parts], axis=0)
+        dmax = np.max([p.dmax for p in parts], axis=0)
+        dsum = sum((p.dsum.astype(object) for p in parts), np.zeros(n, dtype=object))
+        dsq = sum((p.dsq.astype(object) for p in parts), np.zeros(n, dtype=object))
+        occurred = (np.sum([p.occurred for p in parts], axis=0) if plan.unc.n_risks
+                    else np.zeros(0, dtype=np.int64))
 
-        # pass 2: histograms of task finishes and rank sums for sensitivity
+        # ---- pass 2 ------------------------------------------------------------------------
         rank2 = np.rint(2 * rankdata(finish, method="average")).astype(np.int64)
-        width = fmax - fmin
-        scale = np.where(width > 0, HIST_BINS / np.where(width > 0, width, 1.0), 0.0)
-        hist = np.zeros((n, HIST_BINS), dtype=np.int64)
-        sq = np.zeros(n, dtype=object)
-        sqq = np.zeros(n, dtype=object)
-        sqr = np.zeros(n, dtype=object)
-        parts2 = run_map(lambda f, c: _pass2(plan, f, c, fmin, scale, rank2, reference), ranges(0, n_iter),
-                         2 * n_iter * n)
-        for h, a, b, c in parts2:
-            hist += h
-            sq += a.astype(object)
-            sqq += b.astype(object)
-            sqr += c.astype(object)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+        affected = plan.unc.affected
+        dbins = _Bins.between(dmin[affected], dmax[affected]) if affected.any() else None
+        mbins = None
+        if plan.merge_tasks.size:
+            mbins = _Bins.between(np.min([p.mmin for p in parts], axis=0), np.max([p.mmax for p in parts], axis=0))
+        fbins = _Bins.between(fmin, fmax)
+        parts2 = run.map(lambda f, c, k: _pass2(plan, f, c, k, fbins, dbins, mbins, rank2), 0, n_iter)
+        fhist = np.sum([p[0] for p in parts2], axis=0)
+        sq, sqq, sqr = (sum((p[i].astype(object) for p in parts2), np.zeros(n, dtype=object)) for i in (1, 2, 3))
+        sens = _spearman_from_sums(sq, sqq, sqr, rank2, n_iter)
+        mhist = np.sum([p[5] for p in parts2], axis=0) if mbins is not None else None
 
-    sens = _spearman_from_sums(sq, sqq, sqr, rank2, n_iter)
-    sens[plan.dur_constant] = 0.0
+        # ---- pass 3: ranks of durations that risks and drivers move -----------------------
+        if dbins is not None:
+            dhist = np.sum([p[4] for p in parts2], axis=0)
+            cum = np.cumsum(dhist, axis=1)
+            midrank = (cum - dhist / 2.0) / n_iter
+            grade_of_bin = np.minimum((midrank * 65536.0).astype(np.int64), 65535)
+            parts3 = run.map(lambda f, c, k: _pass3(plan, f, c, k, dbins, grade_of_bin, rank2), 0, n_iter)
+            m = int(affected.sum())
+            s3 = [sum((p[i].astype(object) for p in parts3), np.zeros(m, dtype=object)) for i in range(3)]
+            sens[affected] = _spearman_from_sums(*s3, rank2, n_iter)
+        sens[plan.dur_constant] = 0.0
+
+        # ---- risk ranking: one light pass per risk, same random numbers -------------------
+        ranking = None
+        if rank_risks and project.risks:
+            ranking = _rank_risks(project, plan, run, n_iter, finish, cost, mitigated)
+    finally:
+        run.close()
+
     det = deterministic_plan(project, plan.net)
     elapsed = time.perf_counter() - t0
     order = plan.net.file_index
     inv = np.empty_like(order)
     inv[order] = np.arange(n)       # file position -> topological position
+    q = float(DURATION_QUANTUM)
+    dur_mean = np.array([float(s) for s in dsum]) / q / n_iter
+    dur_var = np.array([float(n_iter * int(b) - int(a) ** 2) for a, b in zip(dsum, dsq)]) / (q * q) / (
+        n_iter * max(n_iter - 1, 1))
+    merge = _merge_bias(plan, mhist, mbins) if mhist is not None else {}
     return SimulationResult(
         project=project, iterations=n_iter, seed=seed, durations=finish, costs=cost,
-        task_ids=tuple(project.task_ids), criticality_counts=crit[inv],
-        sensitivity_values=sens[inv], finish_hist=hist[inv], finish_lo=fmin[inv], finish_hi=fmax[inv],
-        deterministic=det, elapsed=elapsed, chunk_size=chunk, workers=workers,
-        engine="reference" if reference else "numba",
+        task_ids=tuple(project.task_ids), criticality_counts=crit[inv], sensitivity_values=sens[inv],
+        finish_hist=fhist[inv], finish_lo=fmin[inv], finish_hi=fmax[inv], deterministic=det, elapsed=elapsed,
+        chunk_size=run.chunk, workers=workers, engine="reference" if reference else "numba",
+        mitigated=mitigated, task_duration_mean=dur_mean[inv],
+        task_duration_sd=np.sqrt(np.maximum(dur_var, 0.0))[inv],
+        risk_ids=plan.unc.risk_ids, risk_occurrence=occurred / n_iter,
+        risk_ranking=ranking, merge_bias=merge, correlation=plan.unc.correlation,
     )
+
+
+def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish: np.ndarray,
+                cost: np.ndarray, mitigated: bool) -> dict[str, dict[str, Any]]:
+    """How much the P-levels drop when each risk alone is removed (and what its mitigation buys)."""
+    from pmrisk.results import quantile
+
+    levels = (50, 80, 90)
+    base_d = {lv: quantile(finish, lv / 100) for lv in levels}
+    base_c = {lv: quantile(cost, lv / 100) for lv in levels}
+
+    def outcome(variant: Project, mit: bool | frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        vplan = _make_plan(variant, plan.key, mitigated=mit, reference=plan.reference)
+        ps = run.map(lambda f, c, k: _pass1(vplan, f, c, k, lite=True), 0, n_iter)
+        return np.concatenate([p.finish for p in ps]), np.concatenate([p.cost for p in ps])
+
+    out: dict[str, dict[str, Any]] = {}
+    cod = project.cost_of_delay_per_day
+    for r in project.risks:
+        fin, cst = outcome(project.without_risks(r.id), mitigated)
+        row: dict[str, Any] = {}
+        for lv in levels:
+            row[f"P{lv}_delay_contribution"] = base_d[lv] - quantile(fin, lv / 100)
+            row[f"P{lv}_cost_contribution"] = base_c[lv] - quantile(cst, lv / 100)
+        row["mean_delay_contribution"] = float(np.mean(finish) - np.mean(fin))
+        row["mean_cost_contribution"] = float(np.mean(cost) - np.mean(cst))
+        if r.mitigation is not None and not mitigated:
+            mf, mc = outcome(project, frozenset({r.id}))
+            gain_days = base_d[80] - quantile(mf, 0.8)
+            gain_cost = base_c[80] - quantile(mc, 0.8)   # mitigated run includes the response cost
+            response = r.mitigation.cost.mean()
+            benefit = gain_cost + response + (cod * gain_days if cod else 0.0)
+            row["mitigation"] = {
+                "response_cost": response, "P80_duration_reduction": gain_days,
+                "P80_cost_reduction_before_response": gain_cost + response,
+                "P80_cost_reduction": gain_cost, "benefit": benefit, "net_benefit": benefit - response,
+                "benefit_cost_ratio": benefit / response if response > 0 else None,
+                "cost_of_delay_per_day": cod,
+            }
+        out[r.id] = row
+    return out
+
+
+def _merge_bias(plan: _Plan, mhist: np.ndarray, mbins: _Bins) -> dict[str, dict[str, Any]]:
+    """Per merge point: P50 of its early start against the P50 of each incoming link's own date."""
+    from pmrisk.results import histogram_quantile
+
+    net = plan.net
+    p50 = np.array([histogram_quantile(mhist[i], mbins.lo[i], mbins.hi[i], 0.5) for i in range(mhist.shape[0])])
+    m = plan.merge_tasks.size
+    out = {}
+    j = m
+    for i, k in enumerate(plan.merge_tasks):
+        links = range(net.pred_ptr[k], net.pred_ptr[k + 1])
+        link_p50 = p50[j:j + len(links)]
+        j += len(links)
+        latest = float(link_p50.max())
+        driver = net.ids[net.pred_src[links[int(link_p50.argmax())]]]
+        out[net.ids[k]] = {"start_P50": float(p50[i]), "latest_predecessor_P50": latest,
+                           "latest_predecessor": driver, "merge_bias": max(float(p50[i]) - latest, 0.0),
+                           "predecessors": len(links)}
+    return out
 
 
 def _spearman_from_sums(sq: np.ndarray, sqq: np.ndarray, sqr: np.ndarray, rank2: np.ndarray,
@@ -404,8 +663,8 @@ def _spearman_from_sums(sq: np.ndarray, sqq: np.ndarray, sqr: np.ndarray, rank2:
 
 
 def deterministic_plan(project: Project, net: Network | None = None) -> dict:
-    """The plan with every distribution at its most likely value: finish per task, duration, cost,
-    and the tasks on the critical path (zero total float)."""
+    """The plan with every distribution at its most likely value and no risk event occurring:
+    start and finish per task, duration, cost, and the tasks on the critical path (zero total float)."""
     net = net or compile_network(project)
     dur = np.array([[max(d.mode(), 0.0)] for d in net.durations], dtype=np.float64).reshape(net.n, 1)
     es, ef, finish, crit = kernels.schedule_reference(
@@ -423,3 +682,13 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
         "finish": {tid: float(ef[pos[tid], 0]) for tid in ids},
         "critical_path": [tid for tid in ids if crit[pos[tid], 0]],
     }
+
+
+def run_variant(project: Project, iterations: int, seed: int, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Project duration and cost per iteration only (one light pass): for what-if comparisons."""
+    plan = _make_plan(project, seed_key(seed), mitigated=kw.pop("mitigated", False),
+                      reference=kw.pop("engine", "auto") == "reference" or not HAVE_NUMBA)
+    run = _Runner(1, auto_chunk_size(plan.net.n), plan.unc.block, plan.net.n, None)
+    ps = run.map(lambda f, c, k: _pass1(plan, f, c, k, lite=True), 0, iterations)
+    return np.concatenate([p.finish for p in ps]), np.concatenate([p.cost for p in ps])
+

@@ -43,17 +43,20 @@ def _strip_lines(obj: Any) -> Any:
     return obj
 
 
-def _task_lines(data: Any) -> dict[int, int]:
-    lines: dict[int, int] = {}
-    tasks = data.get("tasks") if isinstance(data, dict) else None
-    if isinstance(tasks, list):
-        for i, t in enumerate(tasks):
-            if isinstance(t, dict) and "__line__" in t:
-                lines[i] = int(t["__line__"])
-    return lines
+SECTIONS = ("tasks", "risks", "drivers", "correlations", "branches")
 
 
-def _read_yaml(path: Path, text: str) -> tuple[Any, dict[int, int]]:
+def _section_lines(data: Any) -> dict[str, dict[int, int]]:
+    """Line of each entry of each list section (tasks, risks, ...), where the reader knows it."""
+    out: dict[str, dict[int, int]] = {}
+    for name in SECTIONS:
+        items = data.get(name) if isinstance(data, dict) else None
+        if isinstance(items, list):
+            out[name] = {i: int(t["__line__"]) for i, t in enumerate(items) if isinstance(t, dict) and "__line__" in t}
+    return out
+
+
+def _read_yaml(path: Path, text: str) -> tuple[Any, dict[str, dict[int, int]]]:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass, no object construction
     except yaml.MarkedYAMLError as exc:
@@ -63,11 +66,11 @@ def _read_yaml(path: Path, text: str) -> tuple[Any, dict[int, int]]:
                            "Check the indentation and the ':' after each key on that line.") from None
     except yaml.YAMLError as exc:
         raise ProjectError(f"Cannot parse {path}: {exc}") from None
-    lines = _task_lines(data)
+    lines = _section_lines(data)
     return _strip_lines(data), lines
 
 
-def _read_json(path: Path, text: str) -> tuple[Any, dict[int, int]]:
+def _read_json(path: Path, text: str) -> tuple[Any, dict[str, dict[int, int]]]:
     try:
         return json.loads(text), {}
     except json.JSONDecodeError as exc:
@@ -75,15 +78,15 @@ def _read_json(path: Path, text: str) -> tuple[Any, dict[int, int]]:
                            "Fix the JSON syntax there.") from None
 
 
-def _read_toml(path: Path, text: str) -> tuple[Any, dict[int, int]]:
+def _read_toml(path: Path, text: str) -> tuple[Any, dict[str, dict[int, int]]]:
     try:
         return tomllib.loads(text), {}
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"Cannot parse {path}: {exc}. Fix the TOML syntax there.") from None
 
 
-def read_project_data(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]]:
-    """Parse a project file into raw data (no validation) and the line of each task where known."""
+def read_project_data(path: str | os.PathLike[str]) -> tuple[Any, dict[str, dict[int, int]]]:
+    """Parse a project file into raw data (no validation) and, per list section, the line of each entry."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in SUPPORTED:
@@ -96,7 +99,8 @@ def read_project_data(path: str | os.PathLike[str]) -> tuple[Any, dict[int, int]
     if suffix in TABLE_SUFFIXES:
         from pmrisk.io.tabular import read_task_table
 
-        return read_task_table(p)
+        data, task_lines = read_task_table(p)
+        return data, {"tasks": task_lines}
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -139,4 +143,4 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     data, lines = read_project_data(path)
     if data is None:
         raise ProjectError(f"{path}: the file is empty. Add a 'tasks:' list (see examples/).")
-    return Project.from_dict(data, source=str(path), lines=lines)
+    return Project.from_dict(data, source=str(path), lines=lines.get("tasks", {}), section_lines=lines)

@@ -1,0 +1,1 @@
+"""Risk events, drivers, correlation, branching, the risk register and risk ranking."""
