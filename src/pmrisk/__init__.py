@@ -10,7 +10,7 @@ from pmrisk.engine.simulate import simulate
 from pmrisk.errors import CyclicDependencyError, DistributionError, PmriskError, ProjectError
 from pmrisk.io.load import load_project
 from pmrisk.project import Link, Project, Task
-from pmrisk.results import SimulationResult
+from pmrisk.results import SimulationResult, compare
 
 __version__ = "0.1.0"
 
@@ -24,6 +24,7 @@ __all__ = [
     "SimulationResult",
     "Task",
     "__version__",
+    "compare",
     "load_project",
     "simulate",
 ]

@@ -46,11 +46,8 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _write_output(text: str, out: str, inputs: list[Path]) -> None:
-    """Write ``text`` to ``out`` (``-``: standard output) atomically, never over an input file."""
-    if out == "-":
-        click.echo(text)
-        return
+def _check_output(out: str, inputs: list[Path], suffix: str | None = None) -> Path:
+    """Refuse an output path that is an input file, a folder, in a missing folder, or of the wrong type."""
     target = Path(out)
     for src in inputs:
         if target.exists() and src.exists() and target.resolve() == src.resolve():
@@ -60,6 +57,18 @@ def _write_output(text: str, out: str, inputs: list[Path]) -> None:
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise _Fail(f"{out}: the folder {parent} does not exist.")
+    if suffix is not None and target.suffix.lower() != suffix:
+        raise _Fail(f"{out}: give a file name ending in {suffix}.")
+    return target
+
+
+def _write_output(text: str, out: str, inputs: list[Path]) -> None:
+    """Write ``text`` to ``out`` (``-``: standard output) atomically, never over an input file."""
+    if out == "-":
+        click.echo(text)
+        return
+    target = _check_output(out, inputs)
+    parent = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -106,15 +115,20 @@ def _parse_seed(value: str) -> int | None:
 @click.option("--max-iterations", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Upper bound on iterations with --p80-tolerance.")
 @click.option("--top", type=click.IntRange(min=0), default=8, show_default=True,
-              help="Tasks shown in the sensitivity table.")
+              help="Tasks and risks shown in the tables.")
+@click.option("--mitigated", is_flag=True,
+              help="Simulate the risks after their responses (and show the change against before).")
+@click.option("--no-ranking", is_flag=True, help="Skip the risk ranking (one extra light pass per risk).")
+@click.option("--excel", "excel_out", metavar="OUT.xlsx", default=None,
+              help="Also write an Excel workbook: summary and the ranked risk register.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_guard
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
-             quiet: bool) -> None:
+             mitigated: bool, no_ranking: bool, excel_out: str | None, quiet: bool) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
-    from pmrisk.report.terminal import format_summary
+    from pmrisk.report.terminal import format_comparison, format_summary
 
     rng = _parse_seed(seed)
     project = pmrisk.load_project(project_file)
@@ -130,19 +144,39 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
             pct = math.floor(100 * done / max(total, 1))
             bar.update(pct - bar.n)
 
+    if excel_out is not None:
+        _check_output(excel_out, [project_file], ".xlsx")
     try:
         result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
-                                 chunk_size=chunk_size, p80_tolerance=p80_tolerance,
-                                 max_iterations=max(max_iterations, iterations), progress=progress)
+                                 chunk_size=chunk_size, p80_tolerance=p80_tolerance, mitigated=mitigated,
+                                 rank_risks=not no_ranking, max_iterations=max(max_iterations, iterations),
+                                 progress=progress)
+        before = None
+        if mitigated and project.risks:
+            before = pmrisk.simulate(project, iterations=result.iterations, rng=result.seed, workers=workers,
+                                     chunk_size=chunk_size, rank_risks=False)
     finally:
         if bar is not None:
             bar.close()
     summary = result.summary()
+    if before is not None:
+        summary["unmitigated"] = {k: before.summary()[k] for k in ("duration", "cost")}
+    if excel_out is not None:
+        from pmrisk.risk.matrix import RiskMatrix
+        from pmrisk.risk.register import register_rows, write_register_excel
+
+        matrix = RiskMatrix.from_spec(project.risk.matrix_spec)
+        write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary)
     if json_out is not None:
         _write_output(json.dumps(summary, indent=2), json_out, [project_file])
         if json_out == "-":
             return
     click.echo(format_summary(result, top=top))
+    if before is not None:
+        click.echo("")
+        click.echo(format_comparison(before, result))
+    if excel_out is not None:
+        click.echo(f"\nWrote {excel_out}")
     from pmrisk.health import schedule_warnings
 
     warnings = schedule_warnings(project)
@@ -176,6 +210,17 @@ def validate(project_file: Path, json_out: str | None) -> None:
             click.echo(f"  - {w}")
     else:
         click.echo("  no warnings")
+
+
+def _attach_register() -> None:
+    try:
+        from pmrisk.risk.cli import register
+    except ImportError:  # pragma: no cover - the register module is part of the package
+        return
+    main.add_command(register)
+
+
+_attach_register()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -453,21 +453,23 @@ _SIGN = np.uint64(1 << 63)
 
 
 def _order(x: np.ndarray) -> np.ndarray:
-    """``argsort`` along the last axis, deterministic on every machine.
+    """``argsort`` along the last axis, the same on every machine (C-ordered ``int64`` result).
 
     Sorts one ``uint64`` key per value: the float's order-preserving bit pattern with its lowest
-    bits replaced by the position, so values closer than ~2**-43 relative (and exact ties) keep
-    their positions' order. Faster than a stable ``argsort`` and independent of the sort algorithm.
+    bits replaced by the position, so exact ties, and values within ~2**-43 relative of each other,
+    keep the order of their positions (a stable sort of the slightly rounded values). Faster than
+    a stable ``argsort``, and independent of the sorting algorithm.
     """
     n = x.shape[-1]
-    bits = np.uint64(max(1, (n - 1).bit_length()))
+    bits = max(1, (n - 1).bit_length())
     raw = np.ascontiguousarray(x, dtype=np.float64)
-    key = raw.view(np.uint64) ^ ((raw.view(np.int64) >> 63).view(np.uint64) | _SIGN)
-    key >>= bits
-    key <<= bits
+    key = (raw.view(np.int64) >> 63).view(np.uint64)
+    key |= _SIGN
+    key ^= raw.view(np.uint64)
+    key &= ~np.uint64((1 << bits) - 1)
     key |= np.arange(n, dtype=np.uint64)
     key.sort(axis=-1)
-    key &= np.uint64((1 << int(bits)) - 1)
+    key &= np.uint64((1 << bits) - 1)
     return key.view(np.int64)
 
 
@@ -486,17 +488,26 @@ def _whitening_factor(e: np.ndarray) -> np.ndarray:
 
 
 def _rearrange(u: np.ndarray, chol: np.ndarray) -> np.ndarray:
-    """Iman-Conover on a stack of blocks ``u[block, task, iteration]``; returns a new array."""
-    nb, k, b = u.shape
-    s = _scores(b)
-    order_u = _order(u)
-    m = np.empty((nb, k, b))
-    np.put_along_axis(m, order_u, np.broadcast_to(s, m.shape), axis=-1)
-    # Gram matrix of the scores; its scale does not matter (ranks of T ignore a common factor)
-    q = _whitening_factor(m @ m.transpose(0, 2, 1))
-    t = (chol @ np.linalg.inv(q)) @ m
-    out = np.empty_like(m)
-    np.put_along_axis(out, _order(t), np.sort(u, axis=-1), axis=-1)
+    """Iman-Conover on blocks ``u[task, block, iteration]``; returns a new C-ordered array."""
+    k, nb, b = u.shape
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    flat_base = (np.arange(k * nb, dtype=np.int64) * b).reshape(k, nb, 1)
+    # initial score matrix: each task's van der Waerden scores in the rank order of its grades
+    idx = _order(u)
+    idx += flat_base
+    m = np.empty((k, nb, b))
+    m.reshape(-1)[idx.reshape(-1)] = np.tile(_scores(b), k * nb)
+    mb = m.transpose(1, 0, 2)                    # (block, task, iteration) views for the matrix algebra
+    # T = chol @ Q^-1 @ M with Q Q' = M M': the scores' sample correlation becomes chol @ chol' exactly
+    # (the Gram matrix is not normalised: the ranks of T ignore a common scale)
+    q = _whitening_factor(mb @ mb.transpose(0, 2, 1))
+    t = np.empty((k, nb, b))
+    np.matmul(chol @ np.linalg.inv(q), mb, out=t.transpose(1, 0, 2))
+    # each task's grades, sorted, go where its T has the same rank
+    idx = _order(t)
+    idx += flat_base
+    out = np.empty((k, nb, b))
+    out.reshape(-1)[idx.reshape(-1)] = np.sort(u, axis=-1).reshape(-1)
     return out
 
 
@@ -552,7 +563,7 @@ def iman_conover_block(u: np.ndarray, chol: np.ndarray) -> np.ndarray:
         return u.copy()
     if b <= k:
         raise ValueError(f"a block needs more iterations than correlated tasks: {b} iterations for {k} tasks")
-    return _rearrange(u[None], chol)[0]
+    return _rearrange(u[:, None, :], chol)[:, 0, :]
 
 
 def apply_correlation(u_all: np.ndarray, rows: np.ndarray, chol: np.ndarray, block: int = DEFAULT_BLOCK) -> None:
@@ -605,5 +616,4 @@ def apply_correlation(u_all: np.ndarray, rows: np.ndarray, chol: np.ndarray, blo
     if np.unique(rows).size != k:
         raise ValueError("rows must not repeat a task")
     nb = c // block
-    sub = u_all[rows].reshape(k, nb, block).transpose(1, 0, 2)
-    u_all[rows] = _rearrange(sub, chol).transpose(1, 0, 2).reshape(k, c)
+    u_all[rows] = _rearrange(u_all[rows].reshape(k, nb, block), chol).reshape(k, c)

@@ -684,6 +684,28 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
     }
 
 
+def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated: bool = False) -> dict[str, Any]:
+    """Every task's simulated duration, start and finish in every iteration, unchunked.
+
+    Memory grows with tasks x iterations: meant for small studies, exports and tests, not for
+    large runs. Same seed, same numbers as :func:`simulate`.
+
+    Returns a dict with ``task_ids`` (file order), ``duration``, ``start``, ``finish`` (arrays
+    ``[tasks, iterations]``), and the project's ``project_duration`` and ``cost`` per iteration.
+    """
+    plan = _make_plan(project, seed_key(resolve_seed(rng)), mitigated=mitigated, reference=not HAVE_NUMBA)
+    first, count = 0, -(-iterations // plan.unc.block) * plan.unc.block
+    smp = _sample(plan, first, count, (0, iterations))
+    es, ef = _forward(plan, smp.dur)
+    cost = kernels.cost_reference(smp.dur, smp.fixed, smp.per_day)
+    if smp.extra_cost is not None:
+        cost = cost + smp.extra_cost
+    inv = np.empty_like(plan.net.file_index)
+    inv[plan.net.file_index] = np.arange(plan.net.n)
+    return {"task_ids": list(project.task_ids), "duration": smp.dur[inv], "start": es[inv], "finish": ef[inv],
+            "project_duration": ef.max(axis=0), "cost": cost}
+
+
 def run_variant(project: Project, iterations: int, seed: int, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
     """Project duration and cost per iteration only (one light pass): for what-if comparisons."""
     plan = _make_plan(project, seed_key(seed), mitigated=kw.pop("mitigated", False),

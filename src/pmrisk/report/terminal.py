@@ -80,6 +80,21 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
     lines.append(text + ".")
     se = s["standard_error"]["duration"]
     lines.append(f"Monte Carlo standard error: P50 +-{se['P50']:.2f}, P80 +-{se['P80']:.2f} working days.")
+    if result.risk_ids:
+        lines.append("")
+        lines.append(click.style("Risks ranked by what each does to P80" + (" (mitigated state)" if result.mitigated
+                                                                              else "") + ":", bold=True))
+        reg = result.risks().head(top or None)
+        rows = []
+        for rid, r in reg.iterrows():
+            occ = f"{100 * r['occurrence']:.0f}%"
+            d80, c80 = r["P80_delay_contribution"], r["P80_cost_contribution"]
+            dd = "" if d80 != d80 else f"{d80 + 0.0:+.1f}".replace("-0.0", "0.0")  # NaN without a ranking
+            dc = "" if c80 != c80 else _money(c80)
+            rows.append([str(int(r["rank"])), str(rid), str(r["title"])[:36], f"{r['probability']:.0%}", occ, dd, dc,
+                         _money(r["expected_cost"])])
+        header = ["#", "Risk", "Title", "Prob.", "Occurred", "P80 days", "P80 cost", "EMV"]
+        lines += ["  " + ln for ln in _table(rows, header, text_columns=3)]
     if top:
         lines.append("")
         tor = result.tornado(top=top)
@@ -88,3 +103,20 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
         lines.append(click.style("What drives the finish (Spearman sensitivity, criticality index):", bold=True))
         lines += ["  " + ln for ln in _table(rows, ["Task", "Name", "Sensitivity", "Critical"], text_columns=2)]
     return "\n".join(lines)
+
+
+def format_comparison(before: SimulationResult, after: SimulationResult) -> str:
+    """Before/after-mitigation table (same seed: common random numbers)."""
+    from pmrisk.results import compare
+
+    table = compare({"before": before, "after": after})
+    rows = []
+    for metric, r in table.iterrows():
+        is_prob = "probability" in str(metric)
+        is_cost = str(metric).startswith("cost")
+        fmt = (lambda v: f"{100 * v:.0f}%") if is_prob else (_money if is_cost else _days)
+        diff = r["after"] - r["before"]
+        dtext = f"{100 * diff:+.0f} pts" if is_prob else (f"{diff:+,.0f}" if is_cost else f"{diff:+,.1f}")
+        rows.append([str(metric), fmt(r["before"]), fmt(r["after"]), dtext])
+    head = click.style("Before and after the risk responses (same random numbers):", bold=True)
+    return "\n".join([head] + ["  " + ln for ln in _table(rows, ["", "Before", "After", "Change"])])
