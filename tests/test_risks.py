@@ -297,3 +297,53 @@ def test_risks_do_not_depend_on_chunking_or_workers(case, chunk, workers):
     a = pmrisk.simulate(p, iterations=601, rng=5)
     b = pmrisk.simulate(p, iterations=601, rng=5, chunk_size=chunk, workers=workers)
     assert a.summary() == b.summary()
+
+
+def _correlated_project(rho_ab=0.7, rho_bc=-0.4):
+    tasks = [{"id": "A", "duration": {"dist": "pert", "min": 5, "likely": 8, "max": 20}},
+             {"id": "B", "duration": {"dist": "lognormal", "p10": 10, "p90": 30}},
+             {"id": "C", "duration": {"dist": "uniform", "min": 3, "max": 9}},
+             {"id": "D", "duration": {"dist": "triangular", "min": 1, "likely": 2, "max": 6}},
+             {"id": "END", "milestone": True, "depends_on": ["A", "B", "C", "D"]}]
+    return proj(tasks, correlations=[{"between": ["A", "B"], "rho": rho_ab}, {"between": ["B", "C"], "rho": rho_bc}])
+
+
+def test_correlations_meet_targets_and_keep_marginals():
+    n = 512 * 60
+    corr = _correlated_project()
+    m = sample_matrix(corr, n, rng=21)
+    free = sample_matrix(_correlated_project(0.0, 0.0).__class__.from_dict(
+        {"tasks": [{"id": t.id, "duration": t.duration.to_spec(), "milestone": t.milestone,
+                    "depends_on": [lk.pred for lk in t.predecessors]} for t in corr.tasks]}), n, rng=21)
+    ids = m["task_ids"]
+    d = dict(zip(ids, m["duration"]))
+    tol = 4 / math.sqrt(n) + 0.005          # MC error of Spearman + Iman-Conover's small bias to 0
+    assert abs(stats.spearmanr(d["A"], d["B"])[0] - 0.7) < tol
+    assert abs(stats.spearmanr(d["B"], d["C"])[0] + 0.4) < tol
+    assert abs(stats.spearmanr(d["A"], d["D"])[0]) < 4 / math.sqrt(n)
+    # marginals unchanged: within every block each task's samples are only rearranged
+    for i, tid in enumerate(ids):
+        for b in range(0, n, 512):
+            assert np.array_equal(np.sort(m["duration"][i, b:b + 512]), np.sort(free["duration"][i, b:b + 512]))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(1, 3000), st.integers(1, 2), st.integers(1, 3000))
+def test_correlated_runs_do_not_depend_on_chunking_or_workers(chunk, workers, iterations):
+    p = _correlated_project()
+    a = pmrisk.simulate(p, iterations=iterations, rng=22)
+    b = pmrisk.simulate(p, iterations=iterations, rng=22, chunk_size=chunk, workers=workers)
+    assert a.summary() == b.summary()
+    assert np.array_equal(a.durations, b.durations)
+
+
+def test_inconsistent_correlations_are_refused_or_repaired():
+    tasks = [{"id": x, "duration": {"dist": "uniform", "min": 1, "max": 2}} for x in "ABC"]
+    bad = [{"between": ["A", "B"], "rho": 0.9}, {"between": ["B", "C"], "rho": 0.9},
+           {"between": ["A", "C"], "rho": -0.9}]
+    with pytest.raises(ProjectError, match=r"\[A, B\] 0.9.*correlation_repair: nearest"):
+        proj(tasks, correlations=bad)
+    fixed = proj(tasks, correlations=bad, project={"correlation_repair": "nearest"})
+    with pytest.warns(pmrisk.errors.PmriskWarning, match="nearest consistent matrix"):
+        s = pmrisk.simulate(fixed, iterations=1024, rng=1).summary()
+    assert {tuple(x["between"]) for x in s["correlation_repair"]} >= {("A", "B"), ("B", "C"), ("A", "C")}

@@ -11,13 +11,14 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from pmrisk.errors import PmriskError
+from pmrisk.errors import PmriskError, PmriskWarning
 
 EXIT_USAGE = 2
 DEFAULT_SEED = 42
@@ -37,7 +38,15 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PmriskWarning)
+                out = fn(*args, **kwargs)
+            for w in caught:
+                if issubclass(w.category, PmriskWarning):
+                    click.secho(f"Warning: {w.message}", err=True, fg="yellow")
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            return out
         except PmriskError as exc:
             raise _Fail(str(exc)) from None
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:

@@ -32,9 +32,11 @@ histogram of its simulated durations (exact for the point masses risks create).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
+from threadpoolctl import threadpool_limits
 
 from pmrisk.distributions import BatchSampler
 from pmrisk.engine import kernels
@@ -49,6 +52,7 @@ from pmrisk.engine._jit import HAVE_NUMBA, njit
 from pmrisk.engine.network import FF, FS, SF, SS, Network, compile_network
 from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, seed_key, uniforms
 from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
+from pmrisk.errors import PmriskWarning
 from pmrisk.project import Project
 
 HIST_BINS = 1024
@@ -500,8 +504,17 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     if not 1 <= chunk <= MAX_CHUNK:
         raise ValueError(f"chunk_size must be between 1 and {MAX_CHUNK}, got {chunk_size}")
     block = plan.unc.block
+    cm = plan.unc.correlation
+    if cm is not None and getattr(cm, "repaired", False):
+        moves = ", ".join(f"[{a}, {b}] {asked:g} -> {used:.3f}" for a, b, asked, used in cm.adjustments[:8])
+        warnings.warn(PmriskWarning(
+            f"{project.source or 'project'}: the correlations were replaced by the nearest consistent matrix: "
+            f"{moves}{' ...' if len(cm.adjustments) > 8 else ''}"), stacklevel=2)
     run = _Runner(workers, chunk, block, n, progress)
+    # Iman-Conover's small matrix products must not start BLAS threads inside our chunk threads
+    limits = threadpool_limits(1, "blas") if plan.unc.corr_chol is not None else contextlib.nullcontext()
     try:
+        limits.__enter__()
         # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
         parts: list[_Pass1] = []
         n_done = 0
@@ -561,6 +574,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
             ranking = _rank_risks(project, plan, run, n_iter, finish, cost, mitigated)
     finally:
         run.close()
+        limits.__exit__(None, None, None)
 
     det = deterministic_plan(project, plan.net)
     elapsed = time.perf_counter() - t0

@@ -236,10 +236,12 @@ def compile_uncertainty(model: RiskModel, net: Network, task_probability: dict[s
             for r in rows:
                 affected[r] = True
     if model.correlations:
-        from pmrisk.engine.correlation import build_correlation_model
+        cm = model.correlation_model
+        if cm is None:      # a RiskModel built by hand rather than validated from a file
+            from pmrisk.engine.correlation import build_correlation_model
 
-        cm = build_correlation_model([(c.a, c.b, c.rho) for c in model.correlations],
-                                     repair=model.correlation_repair, source=source)
+            cm = build_correlation_model([(c.a, c.b, c.rho) for c in model.correlations],
+                                         repair=model.correlation_repair, source=source)
         unc.correlation = cm
         unc.corr_rows = np.array([pos[t] for t in cm.tasks], dtype=np.int64)
         unc.corr_chol = cm.cholesky()

@@ -93,7 +93,7 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
             dc = "" if c80 != c80 else _money(c80)
             rows.append([str(int(r["rank"])), str(rid), str(r["title"])[:36], f"{r['probability']:.0%}", occ, dd, dc,
                          _money(r["expected_cost"])])
-        header = ["#", "Risk", "Title", "Prob.", "Occurred", "P80 days", "P80 cost", "EMV"]
+        header = ["#", "Risk", "Title", "Prob.", "Occurred", "P80 days", "P80 cost", "EMV cost"]
         lines += ["  " + ln for ln in _table(rows, header, text_columns=3)]
     if top:
         lines.append("")

@@ -260,6 +260,7 @@ class RiskModel:
     correlation_repair: bool = False
     branches: tuple[Branch, ...] = ()
     matrix_spec: dict[str, Any] | None = field(default=None, compare=False)
+    correlation_model: Any = field(default=None, compare=False)   # engine.correlation.CorrelationModel
 
     @property
     def empty(self) -> bool:
@@ -467,12 +468,18 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
                                "happens, so they must add up to 1.")
         branches.append(Branch(id=br.id, name=br.name or br.id, options=tuple(opts)))
 
+    correlation_model = None
+    if correlations:
+        from pmrisk.engine.correlation import build_correlation_model
+
+        correlation_model = build_correlation_model([(c.a, c.b, c.rho) for c in correlations],
+                                                    repair=correlation_repair, source=source)
     matrix = data.get("risk_matrix")
     if matrix is not None and not isinstance(matrix, Mapping):
         raise ProjectError(f"{_src(source)}risk_matrix: must be a mapping of band limits (see the docs).")
     return RiskModel(risks=tuple(risks), drivers=tuple(drivers), correlations=tuple(correlations),
                      correlation_repair=correlation_repair, branches=tuple(branches),
-                     matrix_spec=dict(matrix) if matrix else None)
+                     matrix_spec=dict(matrix) if matrix else None, correlation_model=correlation_model)
 
 
 def _choice(value: str | None, allowed: Sequence[str], what: str) -> str | None:
