@@ -76,9 +76,8 @@ def main() -> None:
                 break
             if op == "hello":
                 sys.path.insert(0, req["harness"])
-                import numpy as np
-
                 import netgen
+                import numpy as np
                 import reference
                 mods.update(np=np, netgen=netgen, reference=reference)
                 have, versions, why = {}, {}, {}
@@ -106,13 +105,14 @@ def main() -> None:
                 tasks = build_net(mods["netgen"], req["name"])
                 n, seed, impl = int(req["n"]), int(req["seed"]), req["impl"]
                 if impl == "pmcontrols":
-                    fn = lambda: mods["adapters"].run_pmcontrols(tasks, n, seed)  # noqa: E731
+                    fn = lambda t=tasks, n=n, s=seed: mods["adapters"].run_pmcontrols(t, n, s)  # noqa: E731
                 elif impl == "trueppm":
-                    fn = lambda: mods["adapters"].run_trueppm(tasks, n, seed)  # noqa: E731
+                    fn = lambda t=tasks, n=n, s=seed: mods["adapters"].run_trueppm(t, n, s)  # noqa: E731
                 elif impl == "ref":
                     var = req.get("variant", "full")
                     kw = {"full": {"full": True}, "crit": {"crit": True}, "fwd": {}}[var]
-                    fn = lambda: mods["reference"].simulate(tasks, n, req["dist"], seed, **kw)  # noqa: E731
+                    fn = lambda t=tasks, n=n, d=req["dist"], s=seed, kw=kw: mods["reference"].simulate(  # noqa: E731
+                        t, n, d, s, **kw)
                 else:
                     raise ValueError(f"unknown impl {impl!r}")
                 wall, calls, r = timed(fn, float(req.get("min_total", 0.5)))

@@ -39,8 +39,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-if (REPO / "src" / "pmrisk").is_dir():          # benchmark this checkout, installed or not
-    sys.path.insert(0, str(REPO / "src"))
 DEFAULT_HARNESS = Path(os.environ.get("PMRISK_PEERS_DIR", REPO.parent / "shared" / "bench" / "peers"))
 DEFAULT_PEERS_PY = Path(os.environ.get("PMRISK_PEERS_PY", REPO / ".venv-peers" / "bin" / "python"))
 WORKER = HERE / "_peer_worker.py"
@@ -133,12 +131,45 @@ def proc_status(pid: int) -> dict:
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
-                if line.startswith(("VmRSS:", "VmHWM:")):
+                if line.startswith(("VmRSS:", "VmHWM:", "VmSize:")):
                     k, v = line.split(":")
                     out[k] = int(v.split()[0]) * 1024
     except OSError:
         pass
     return out
+
+
+class MemoryGuard:
+    """Lower this process's address-space limit (RLIMIT_AS, soft) to its current size + cap while
+    pmrisk runs in it, so an engine that needs more memory than the machine has fails with
+    MemoryError instead of pushing the shared machine into the OOM killer. Child processes started
+    meanwhile inherit the limit."""
+
+    def __init__(self, cap_bytes: int | None) -> None:
+        self.cap = cap_bytes
+        self.old = None
+
+    def __enter__(self):
+        if self.cap:
+            self.old = resource.getrlimit(resource.RLIMIT_AS)
+            limit = proc_status(os.getpid()).get("VmSize", 0) + self.cap
+            hard = self.old[1]
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.old is not None:
+            resource.setrlimit(resource.RLIMIT_AS, self.old)
+            self.old = None
+
+
+def default_cap(args) -> int | None:
+    if args.mem_cap_gb:
+        return int(args.mem_cap_gb * 2**30)
+    avail = meminfo_available()
+    return int(0.70 * avail) if avail else None
 
 
 def cpu_model() -> str:
@@ -163,12 +194,75 @@ def git_rev() -> str:
         return "?"
 
 
+def source_fingerprint(pkg: Path) -> str:
+    import hashlib  # noqa: PLC0415
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".nbi", ".nbc"):
+            h.update(str(f.relative_to(pkg)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def snapshot_pmrisk(which: str) -> tuple[str | None, str]:
+    """Freeze the pmrisk source for the whole run (the parent and every child process import the
+    same files, even while someone edits the checkout). Returns (folder for sys.path, description).
+
+    worktree: a copy of this checkout's src/pmrisk as it is now; HEAD: the committed src/pmrisk
+    (``git archive``, read-only); installed: whatever ``import pmrisk`` finds; else a folder that
+    holds a ``pmrisk`` package. Copies live in the temp folder, one per source fingerprint, so
+    numba's on-disk cache is reused by later runs of the same source."""
+    import shutil  # noqa: PLC0415
+    import tarfile  # noqa: PLC0415
+    if which == "installed":
+        return None, "installed pmrisk"
+    if which not in ("worktree", "HEAD"):
+        d = Path(which).resolve()
+        if not (d / "pmrisk" / "__init__.py").is_file():
+            sys.exit(f"--pmrisk-src {which}: no pmrisk package in that folder")
+        return str(d), f"pmrisk from {d}"
+    if which == "worktree":
+        pkg = REPO / "src" / "pmrisk"
+        if not pkg.is_dir():
+            sys.exit(f"no {pkg}: use --pmrisk-src installed")
+        dest = Path(tempfile.gettempdir()) / f"pmrisk-bench-src-wt-{source_fingerprint(pkg)}"
+        if not (dest / "pmrisk" / "__init__.py").is_file():
+            tmp = Path(tempfile.mkdtemp(prefix="pmrisk-bench-src-"))
+            skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc")
+            shutil.copytree(pkg, tmp / "pmrisk", ignore=skip)
+            try:
+                tmp.rename(dest)
+            except OSError:                      # a concurrent run made it first
+                shutil.rmtree(tmp, ignore_errors=True)
+        return str(dest), f"working tree of git {git_rev()} (snapshot {dest.name[-12:]})"
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if not rev:
+        sys.exit("--pmrisk-src HEAD: not a git checkout")
+    dest = Path(tempfile.gettempdir()) / f"pmrisk-bench-src-git-{rev[:12]}"
+    if not (dest / "pmrisk" / "__init__.py").is_file():
+        tmp = Path(tempfile.mkdtemp(prefix="pmrisk-bench-src-"))
+        arch = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", rev, "src/pmrisk"],
+                              capture_output=True, check=True).stdout
+        import io  # noqa: PLC0415
+        with tarfile.open(fileobj=io.BytesIO(arch)) as tf:
+            tf.extractall(tmp, filter="data")
+        (tmp / "src" / "pmrisk").rename(tmp / "pmrisk")
+        (tmp / "src").rmdir()
+        try:
+            tmp.rename(dest)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return str(dest), f"git HEAD {rev[:9]}"
+
+
 # ---------------------------------------------------------------------------------------------
 # child processes: first (compiling) call, peak memory
 # ---------------------------------------------------------------------------------------------
 
 def child_main(spec: dict) -> None:
     """Runs in a fresh interpreter; prints one JSON line."""
+    if spec.get("src"):
+        sys.path.insert(0, spec["src"])
     t0 = time.perf_counter()
     import pmrisk  # noqa: PLC0415
     t_import = time.perf_counter() - t0
@@ -236,6 +330,28 @@ def run_child(spec: dict, env: dict | None = None, cap_bytes: int | None = None,
     return res
 
 
+def profile_call(pmrisk, proj, n: int, tasks: int, top: int = 14) -> dict:
+    """cProfile of one ``simulate`` call: functions by own time (numba kernels appear under their
+    Python names; a kernel's own time is its compiled run time)."""
+    import cProfile  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+    pr = cProfile.Profile()
+    t0 = time.perf_counter()
+    pr.enable()
+    pmrisk.simulate(proj, n, 1, workers=1)
+    pr.disable()
+    wall = time.perf_counter() - t0
+    st = pstats.Stats(pr)
+    rows = []
+    for (fn, line, name), (_cc, nc, tt, ct, _callers) in st.stats.items():
+        rows.append({"function": f"{Path(fn).name}:{line}({name})" if line else name, "calls": nc,
+                     "tottime": tt, "cumtime": ct})
+    rows.sort(key=lambda r: -r["tottime"])
+    for r in rows:
+        r["ns_per_ts"] = r["tottime"] / (tasks * n) * 1e9
+    return {"wall": wall, "tasks": tasks, "iterations": n, "top": rows[:top]}
+
+
 # ---------------------------------------------------------------------------------------------
 # the peer worker
 # ---------------------------------------------------------------------------------------------
@@ -291,8 +407,12 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true", help="pmrisk vs the NumPy reference only")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="'all cores' worker count")
     ap.add_argument("--mem-cap-gb", type=float, default=None,
-                    help="kill a memory probe above this resident size (default 85%% of MemAvailable)")
+                    help="kill a memory probe above this resident size (default 70%% of MemAvailable)")
     ap.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated subset of " + ",".join(NETWORKS))
+    ap.add_argument("--pmrisk-src", default="worktree",
+                    help="which pmrisk: worktree (default: a snapshot of this checkout's src/pmrisk taken at start), "
+                         "HEAD (the committed source), installed, or a folder holding a pmrisk package")
+    ap.add_argument("--no-profile", action="store_true", help="skip the cProfile of one call on dag1000")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._child:
@@ -304,9 +424,13 @@ def main() -> None:
     netgen = import_harness(harness)
     import numpy as np  # noqa: PLC0415
 
+    src, src_desc = snapshot_pmrisk(args.pmrisk_src)
+    if src:
+        sys.path.insert(0, src)
     import pmrisk  # noqa: PLC0415
     quick = args.quick
     N = args.iterations or (2_000 if quick else 10_000)
+    # iterations per network: N everywhere; --quick runs the 10k-task network at N/4
     reps = 1 if quick else max(1, args.reps)
     reps_big = 1 if quick else max(1, min(args.reps_big, reps))
     W = max(1, args.workers)
@@ -321,14 +445,15 @@ def main() -> None:
         numba_v = numba.__version__
     except ImportError:
         numba_v = None
-    env = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    env = {"date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
            "python": platform.python_version(), "numpy": np.__version__, "numba": numba_v,
            "pmrisk": getattr(pmrisk, "__version__", "?"), "pmrisk_path": str(Path(pmrisk.__file__).parent),
+           "pmrisk_source": src_desc, "pmrisk_fingerprint": source_fingerprint(Path(pmrisk.__file__).parent),
            "git": git_rev(), "cpus": os.cpu_count(), "cpu": cpu_model(), "machine": platform.machine(),
            "mem_total_gib": (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) / 2**30,
            "iterations": N, "reps": reps, "reps_big": reps_big, "workers_all": W, "quick": quick,
            "harness": str(harness)}
-    log(f"pmrisk {env['pmrisk']} ({env['git']}) from {env['pmrisk_path']}; numba {numba_v}; "
+    log(f"pmrisk {env['pmrisk']}: {src_desc}, from {env['pmrisk_path']}; numba {numba_v}; "
         f"{env['cpus']} CPUs; N={N:,}, reps={reps} ({reps_big} on {BIG})")
 
     # ---- peers -----------------------------------------------------------------------------
@@ -372,6 +497,8 @@ def main() -> None:
             projects[(name, dist)] = pmrisk.Project.from_dict(to_project_dict(tasks, dist, name))
             info[f"from_dict_s_{dist}"] = time.perf_counter() - t0
         netinfo[name] = info
+    NN = {name: (max(100, N // 4) if quick and name == BIG else N) for name in nets_sel}
+    env["iterations_per_network"] = NN
     log("networks: " + ", ".join(f"{k} ({v['tasks']} tasks, {v['edges']} links, depth {v['depth']})"
                                  for k, v in netinfo.items()))
 
@@ -382,7 +509,7 @@ def main() -> None:
         for label, extra in (("cold (empty numba cache: compiles)", {"NUMBA_CACHE_DIR": cache}),
                              ("warm numba disk cache", {"NUMBA_CACHE_DIR": cache})):
             log(f"first call in a fresh process, {label} ...")
-            first[label] = run_child({"kind": "first", "harness": str(harness), "net": fnet, "n": N},
+            first[label] = run_child({"kind": "first", "harness": str(harness), "net": fnet, "n": N, "src": src},
                                      env=extra, timeout=300)
     first["net"] = fnet
 
@@ -398,13 +525,24 @@ def main() -> None:
 
     def run_pmrisk(name, dist, w, n, seed, chunk=None, record=True, min_total=0.5):
         proj = projects[(name, dist)]
-        wall, k, r = timed(lambda: pmrisk.simulate(proj, n, seed, workers=w, chunk_size=chunk), min_total)
+        key = f"{name}|{pm_cfg(dist, w, chunk)}|n{n}"
+        gate = f"{name}|pmrisk|n{n}|c{chunk}"          # a MemoryError skips this network's pmrisk runs
+        if gate in errors:
+            return None
+        try:
+            with MemoryGuard(guard_cap):
+                wall, k, r = timed(lambda: pmrisk.simulate(proj, n, seed, workers=w, chunk_size=chunk), min_total)
+        except MemoryError:
+            gc.collect()
+            errors[gate] = (f"MemoryError in pmrisk.simulate ({key}): needs more than the "
+                            f"{guard_cap / 2**30:.1f} GiB allowed (--mem-cap-gb); its other runs here skipped")
+            log(f"  {errors[gate]}")
+            return None
         st = {"p50": r.percentile(50), "p80": r.percentile(80), "mean": float(np.mean(r.durations)),
               "chunk_size": r.chunk_size, "engine": r.engine}
         del r
         gc.collect()
         if record:
-            key = f"{name}|{pm_cfg(dist, w, chunk)}|n{n}"
             walls.setdefault(key, []).append(wall)
             calls.setdefault(key, []).append(k)
             stats_[key] = st
@@ -447,6 +585,9 @@ def main() -> None:
             return run_pmrisk(name, step[1], step[2], n, seed, record=record)
         return run_peer(name, step[1], step[2], n, seed, record=record)
 
+    guard_cap = default_cap(args)
+    env["mem_cap_gib"] = guard_cap / 2**30 if guard_cap else None
+
     # ---- warm-up (untimed) ----------------------------------------------------------------------
     log("warm-up (compiles or loads the numba kernels; imports the peers) ...")
     t0 = time.perf_counter()
@@ -456,8 +597,9 @@ def main() -> None:
         pmrisk.simulate(projects[(nets_sel[0], dist)], 100, 0, workers=1)
         inproc_first[dist] = time.perf_counter() - t1
     first["in_process_first_call_s"] = inproc_first
+    env["first_inproc_net"] = nets_sel[0]
     for name in nets_sel:
-        nw = N if len(nets[name]) <= 1000 else min(N, 1000)
+        nw = NN[name] if len(nets[name]) <= 1000 else min(NN[name], 1000)
         for step in schedule(name, nw):
             run_step(step, name, nw, 0, record=False)
     log(f"  warm-up {time.perf_counter() - t0:.0f} s")
@@ -468,8 +610,8 @@ def main() -> None:
             if name == BIG and rep >= reps_big:
                 continue
             t0 = time.perf_counter()
-            for step in schedule(name, N):
-                run_step(step, name, N, rep + 1)
+            for step in schedule(name, NN[name]):
+                run_step(step, name, NN[name], rep + 1)
             log(f"  rep {rep + 1}/{reps} {name}: {time.perf_counter() - t0:.1f} s "
                 f"(total {time.perf_counter() - t_start:.0f} s)")
 
@@ -487,21 +629,37 @@ def main() -> None:
     if probe:
         log(f"chunk-size probe on {BIG}: chunk_size=1024, {sreps} reps ...")
         for rep in range(min(sreps, reps_big)):
-            run_pmrisk(BIG, "pert", 1, N, rep + 1, chunk=1024)
+            run_pmrisk(BIG, "pert", 1, NN[BIG], rep + 1, chunk=1024)
 
     worker.close()
+
+    # ---- where the time goes: cProfile of one call -------------------------------------------------
+    profiles = []
+    todo = [] if args.no_profile else [(p, NN[p]) for p in ("dag1000",) if p in nets]
+    if BIG in nets and not quick and not args.no_profile:
+        todo.append((BIG, min(NN[BIG], 1000)))
+    for pnet, pn in todo:
+        log(f"cProfile of one simulate call ({pnet}, pert, {pn:,} iterations, 1 worker) ...")
+        try:
+            with MemoryGuard(guard_cap):
+                prof = profile_call(pmrisk, projects[(pnet, "pert")], pn, len(nets[pnet]))
+        except MemoryError:
+            gc.collect()
+            prof = {"error": "MemoryError", "tasks": len(nets[pnet]), "iterations": pn}
+        prof["net"] = pnet
+        profiles.append(prof)
 
     # ---- peak memory (fresh processes) ---------------------------------------------------------
     mem = []
     if BIG in nets:
-        points = [(N, None)] + ([] if quick else [(10 * N, None), (N, 1024)])
+        nb = NN[BIG]
+        points = [(nb, None)] + ([] if quick else [(10 * nb, None), (nb, 1024)])
         for n, chunk in points:
-            avail = meminfo_available()
-            cap = int(args.mem_cap_gb * 2**30) if args.mem_cap_gb else (int(0.85 * avail) if avail else None)
+            cap = default_cap(args)
             log(f"peak memory: {BIG}, {n:,} iterations, chunk_size={chunk or 'auto'} "
                 f"(cap {cap / 2**30 if cap else float('nan'):.1f} GiB) ...")
             r = run_child({"kind": "mem", "harness": str(harness), "net": BIG, "n": n, "dist": "pert",
-                           "workers": 1, "chunk": chunk}, cap_bytes=cap, timeout=420)
+                           "workers": 1, "chunk": chunk, "src": src}, cap_bytes=cap, timeout=420)
             r.update({"net": BIG, "tasks": len(nets[BIG]), "iterations": n, "chunk": chunk, "cap": cap})
             mem.append(r)
             log("  " + (r.get("error") or f"peak RSS {r['maxrss'] / 2**30:.2f} GiB, {r['wall_s']:.1f} s"))
@@ -518,8 +676,8 @@ def main() -> None:
                      "ns_per_ts": m / (tasks * n) * 1e9, **stats_.get(key, {})})
     by = {r["key"]: r for r in rows}
 
-    def tps(name, impl, n=N):
-        r = by.get(f"{name}|{impl}|n{n}")
+    def tps(name, impl, n=None):
+        r = by.get(f"{name}|{impl}|n{n or NN[name]}")
         return r["tps"] if r else None
 
     ratios = {}
@@ -544,24 +702,26 @@ def main() -> None:
         if name == "serial10":
             continue
         for dist in SPEC:
-            r = by.get(f"{name}|{pm_cfg(dist, 1)}|n{N}")
+            r = by.get(f"{name}|{pm_cfg(dist, 1)}|n{NN[name]}")
             if r:
-                scaling["tasks"].append({"net": name, "dist": dist, "tasks": r["tasks"], "iterations": N,
+                scaling["tasks"].append({"net": name, "dist": dist, "tasks": r["tasks"], "iterations": NN[name],
                                          "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"]})
     for n in iters:
         r = by.get(f"{scal_net}|{pm_cfg('pert', 1)}|n{n}")
         if r:
             scaling["iterations"].append({"net": scal_net, "dist": "pert", "tasks": r["tasks"], "iterations": n,
-                                          "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"], "reps": len(r["walls"])})
+                                          "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"],
+                                          "reps": len(r["walls"])})
     if probe:
         for chunk in (None, 1024):
-            r = by.get(f"{BIG}|{pm_cfg('pert', 1, chunk)}|n{N}")
+            r = by.get(f"{BIG}|{pm_cfg('pert', 1, chunk)}|n{NN[BIG]}")
             if r:
                 scaling["probe"].append({"net": BIG, "chunk": chunk or r.get("chunk_size"), "auto": chunk is None,
-                                         "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"], "reps": len(r["walls"])})
+                                         "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"],
+                                         "reps": len(r["walls"])})
 
     results = {"env": env, "networks": netinfo, "rows": rows, "ratios": ratios, "first_call": first,
-               "scaling": scaling, "memory": mem, "errors": errors,
+               "scaling": scaling, "memory": mem, "profiles": profiles, "errors": errors,
                "elapsed_s": time.perf_counter() - t_start}
     md = render_md(results)
     print(md)
@@ -600,12 +760,15 @@ def f3(x, fmt="{:.2f}"):
 def render_md(R: dict) -> str:
     env = R["env"]
     N = env["iterations"]
+    NN = env.get("iterations_per_network") or {k: N for k in R["networks"]}
     L = ["# pmrisk engine benchmark -- results\n"]
     L.append(f"Generated by `benchmarks/bench_engine.py{' --quick' if env['quick'] else ''}` on {env['date']}: "
-             f"pmrisk {env['pmrisk']} (git {env['git']}), Python {env['python']}, numpy {env['numpy']}, "
+             f"pmrisk {env['pmrisk']} ({env.get('pmrisk_source', 'git ' + env['git'])}, source fingerprint "
+             f"{env.get('pmrisk_fingerprint', '?')}), Python {env['python']}, numpy {env['numpy']}, "
              f"numba {env['numba']}; {env['cpus']} CPUs ({env['cpu']}), {env['mem_total_gib']:.0f} GiB. "
              f"Shared, noisy machine: every time is the median of {env['reps']} interleaved repetitions "
-             f"({env['reps_big']} on {BIG}); compare ratios within this run rather than absolutes.\n")
+             f"({env['reps_big']} on {BIG}); compare ratios within this run rather than absolutes. "
+             f"pmrisk ran under a {env.get('mem_cap_gib') or 0:.1f} GiB memory cap (MemoryError beyond it).\n")
     pe = env["peers"]
     if pe.get("note"):
         L.append(f"Peers: {pe['note']}. Reference ran in Python {pe['python']} / numpy {pe['numpy']}.\n")
@@ -619,19 +782,23 @@ def render_md(R: dict) -> str:
         L.append(f"| {k} | {v['tasks']:,} | {v['edges']:,} | {v['depth']} | "
                  f"{v['from_dict_s_pert']:.3f} / {v['from_dict_s_tri']:.3f} |")
     L.append("")
-    L.append(f"## Throughput, {N:,} iterations\n")
+    its = sorted(set(NN.values()))
+    L.append(f"## Throughput, {' / '.join(f'{i:,}' for i in its)} iterations\n")
     L.append("task-samples/s = tasks x iterations / median wall seconds of the whole call: `pmrisk.simulate` "
              "(after warm-up; numba compilation excluded); peers: the harness adapter (model build + simulation + "
              "summary); reference: `reference.simulate(full=True)` (samples, forward + backward pass, "
              "criticality, exact Spearman of every task). Calls under 0.17 s are repeated for 0.5 s and averaged. "
              "The peers and the reference are single-threaded.\n")
-    L.append("| network | engine | median wall s | M task-samples/s | ns / task-sample | reps | P50 | P80 | mean |")
-    L.append("|---|---|---|---|---|---|---|---|---|")
-    order = lambda r: (list(R["networks"]).index(r["net"]), r["iterations"], not r["impl"].startswith("pmrisk"), r["impl"])  # noqa: E731
+    L.append("| network | engine | iterations | median wall s | M task-samples/s | ns / task-sample | reps | "
+             "P50 | P80 | mean |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    def order(r):
+        return (list(R["networks"]).index(r["net"]), r["iterations"], not r["impl"].startswith("pmrisk"), r["impl"])
     for r in sorted(R["rows"], key=order):
-        if r["iterations"] != N or "|c" in r["impl"]:
+        if r["iterations"] != NN[r["net"]] or "|c" in r["impl"]:
             continue
-        L.append(f"| {r['net']} | {label(r['impl'])} | {r['wall_med']:.3f} | {r['tps'] / 1e6:.2f} | "
+        L.append(f"| {r['net']} | {label(r['impl'])} | {r['iterations']:,} | {r['wall_med']:.3f} | "
+                 f"{r['tps'] / 1e6:.2f} | "
                  f"{r['ns_per_ts']:.1f} | {len(r['walls'])} | {f3(r.get('p50'), '{:.1f}')} | "
                  f"{f3(r.get('p80'), '{:.1f}')} | {f3(r.get('mean'), '{:.1f}')} |")
     L.append("")
@@ -652,7 +819,8 @@ def render_md(R: dict) -> str:
              "(same mean, sd (b-a)/6), the closest it offers. wN = all cores.\n")
     fc = R["first_call"]
     L.append(f"## First call (fresh process, {fc.get('net')}, {N:,} iterations, workers=1)\n")
-    L.append("| numba cache | import pmrisk s | pert: 1st call s | pert: 2nd call s | tri: 1st call s | tri: 2nd call s |")
+    L.append("| numba cache | import pmrisk s | pert: 1st call s | pert: 2nd call s | tri: 1st call s | "
+             "tri: 2nd call s |")
     L.append("|---|---|---|---|---|---|")
     for k, v in fc.items():
         if not isinstance(v, dict) or "import_s" not in v and "error" not in v:
@@ -664,23 +832,27 @@ def render_md(R: dict) -> str:
                  f"{v['tri']['first_s']:.2f} | {v['tri']['second_s']:.3f} |")
     ipf = fc.get("in_process_first_call_s", {})
     if ipf:
-        L.append("\nIn the benchmark process (numba's on-disk cache as found): first 100-iteration call "
+        L.append("\nIn the benchmark process (numba's on-disk cache as found): first call, "
+                 f"{R['env']['first_inproc_net']}, 100 iterations: "
                  + ", ".join(f"{k} {v:.2f} s" for k, v in ipf.items()) + ".\n")
     S = R["scaling"]
     L.append("## Scaling (pmrisk, 1 worker)\n")
-    L.append(f"With tasks ({N:,} iterations; the main table's runs). ns / task-sample is flat if time is linear in tasks.\n")
-    L.append("| network | dist | tasks | median wall s | ns / task-sample |")
-    L.append("|---|---|---|---|---|")
+    L.append("With tasks (the main table's runs). ns / task-sample is flat if time is linear in tasks.\n")
+    L.append("| network | dist | tasks | iterations | median wall s | ns / task-sample |")
+    L.append("|---|---|---|---|---|---|")
     for r in S["tasks"]:
-        L.append(f"| {r['net']} | {r['dist']} | {r['tasks']:,} | {r['wall_med']:.3f} | {r['ns_per_ts']:.1f} |")
+        L.append(f"| {r['net']} | {r['dist']} | {r['tasks']:,} | {r['iterations']:,} | {r['wall_med']:.3f} | "
+                 f"{r['ns_per_ts']:.1f} |")
     if S["iterations"]:
-        L.append(f"\nWith iterations ({S['iterations'][0]['net']}, pert). ns / task-sample is flat if time is linear in iterations.\n")
+        L.append(f"\nWith iterations ({S['iterations'][0]['net']}, pert). "
+                 "ns / task-sample is flat if time is linear in iterations.\n")
         L.append("| iterations | reps | median wall s | ns / task-sample |")
         L.append("|---|---|---|---|")
         for r in S["iterations"]:
             L.append(f"| {r['iterations']:,} | {r['reps']} | {r['wall_med']:.3f} | {r['ns_per_ts']:.1f} |")
     if S["probe"]:
-        L.append(f"\nChunk size on {BIG} ({N:,} iterations, pert, 1 worker): the default against chunk_size=1024.\n")
+        L.append(f"\nChunk size on {BIG} ({NN.get(BIG, N):,} iterations, pert, 1 worker): the default against "
+                 "chunk_size=1024.\n")
         L.append("| chunk_size | reps | median wall s | ns / task-sample |")
         L.append("|---|---|---|---|")
         for r in S["probe"]:
@@ -693,13 +865,34 @@ def render_md(R: dict) -> str:
                  "after import, project build and a 64-iteration call. A probe is killed if its RSS passes the cap.\n")
         L.append("| network | iterations | chunk_size | peak RSS GiB | RSS before GiB | wall s | note |")
         L.append("|---|---|---|---|---|---|---|")
+        ok = [m for m in R["memory"] if "error" not in m]
         for m in R["memory"]:
             if "error" in m:
+                note = m["error"].strip().splitlines()[-1].replace("|", "/")[:200]
+                base = next((b for b in ok if b["chunk"] == m["chunk"] and b["iterations"] < m["iterations"]), None)
+                if base and m["error"].startswith("killed: resident"):
+                    k = m["iterations"] / base["iterations"]
+                    est = base["rss_before"] + k * (base["maxrss"] - base["rss_before"])
+                    note += f"; linear extrapolation from {base['iterations']:,} iterations: ~{est / 2**30:.0f} GiB"
                 L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk'] or 'auto'} | "
-                         f"> {m['watched_peak_rss'] / 2**30:.2f} | | > {m['elapsed_s']:.0f} | {m['error']} |")
+                         f"> {m['watched_peak_rss'] / 2**30:.2f} | | > {m['elapsed_s']:.0f} | {note} |")
             else:
                 L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk_size']}{'' if m['chunk'] else ' (auto)'} | "
                          f"{m['maxrss'] / 2**30:.2f} | {m['rss_before'] / 2**30:.2f} | {m['wall_s']:.1f} | |")
+        L.append("")
+    for P in R.get("profiles") or []:
+        if "error" in P:
+            L.append(f"## Where the time goes ({P['net']}, {P['iterations']:,} iterations): {P['error']}\n")
+            continue
+        L.append(f"## Where the time goes (cProfile, one call: {P['net']}, pert, {P['iterations']:,} iterations, "
+                 f"1 worker, {P['wall']:.2f} s under the profiler)\n")
+        L.append("Own time per function; numba kernels show under their Python names. ns / task-sample = own time / "
+                 "(tasks x iterations).\n")
+        L.append("| function | calls | own s | ns / task-sample | cumulative s |")
+        L.append("|---|---|---|---|---|")
+        for r in P["top"]:
+            L.append(f"| `{r['function']}` | {r['calls']} | {r['tottime']:.3f} | {r['ns_per_ts']:.1f} | "
+                     f"{r['cumtime']:.3f} |")
         L.append("")
     if R["errors"]:
         L.append("## Failures\n")

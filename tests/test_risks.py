@@ -322,7 +322,7 @@ def test_correlations_meet_targets_and_keep_marginals():
     assert abs(stats.spearmanr(d["B"], d["C"])[0] + 0.4) < tol
     assert abs(stats.spearmanr(d["A"], d["D"])[0]) < 4 / math.sqrt(n)
     # marginals unchanged: within every block each task's samples are only rearranged
-    for i, tid in enumerate(ids):
+    for i in range(len(ids)):
         for b in range(0, n, 512):
             assert np.array_equal(np.sort(m["duration"][i, b:b + 512]), np.sort(free["duration"][i, b:b + 512]))
 

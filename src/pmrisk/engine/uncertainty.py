@@ -207,7 +207,7 @@ def compile_uncertainty(model: RiskModel, net: Network, task_probability: dict[s
         if mit:
             unc.response = _sampler([r.mitigation.cost if r.mitigation is not None and r.id in mit else None
                                      for r in risks])
-        for r, rows in zip(risks, unc.risk_rows):
+        for rows in unc.risk_rows:
             affected[rows] = True
     if model.drivers:
         unc.driver_ids = tuple(d.id for d in model.drivers)
