@@ -174,8 +174,9 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         from pmrisk.risk.matrix import RiskMatrix
         from pmrisk.risk.register import register_rows, write_register_excel
 
-        matrix = RiskMatrix.from_spec(project.risk.matrix_spec)
-        write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary)
+        matrix = RiskMatrix.for_project(project)
+        write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary,
+                             currency=project.currency)
     if json_out is not None:
         _write_output(json.dumps(summary, indent=2), json_out, [project_file])
         if json_out == "-":

@@ -7,6 +7,7 @@ command ever writes over one of its input files.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import warnings
@@ -111,7 +112,7 @@ def rank(project_file: Path, iterations: int, seed: str, mitigated: bool, json_o
         if json_out == "-":
             return
     click.echo(format_ranking(rows[:top] if top else rows, project.name, result.iterations, result.seed,
-                              mitigated, project.currency))
+                              mitigated, project.currency, total=len(rows)))
 
 
 def _emit_json(data: Mapping[str, Any], out: str, inputs: list[Path]) -> None:
@@ -121,8 +122,8 @@ def _emit_json(data: Mapping[str, Any], out: str, inputs: list[Path]) -> None:
 
 
 def format_ranking(rows: Sequence[Mapping[str, Any]], name: str, iterations: int, seed: int, mitigated: bool,
-                   currency: str | None = None) -> str:
-    """The readable ranking ``pmrisk register rank`` prints."""
+                   currency: str | None = None, total: int | None = None) -> str:
+    """The readable ranking ``pmrisk register rank`` prints (``rows`` from ``register_rows``)."""
     cur = f" ({currency})" if currency else ""
     header = ["Rank", "ID", "Title", "Prob.", "P80 delay (d)", f"P80 cost{cur}", f"EMV{cur}", "Score"]
     table: list[list[str]] = []
@@ -141,13 +142,14 @@ def format_ranking(rows: Sequence[Mapping[str, Any]], name: str, iterations: int
         return [c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells)]
 
     state = "after their responses" if mitigated else "before their responses"
-    lines = [click.style(name, bold=True) + f": {len(rows)} risk(s) {state}, ranked by what each adds to the P80 "
+    count = f"the top {len(rows)} of {total} risks" if total and total > len(rows) else f"{len(rows)} risk(s)"
+    lines = [click.style(name, bold=True) + f": {count} {state}, ranked by what each adds to the P80 "
              f"duration, then cost ({iterations:,} iterations, seed {seed})", "",
              click.style("  ".join(fmt(header)).rstrip(), bold=True)]
     colour = {"low": "green", "medium": "yellow", "high": "red"}
     for cells, rating in zip(table, ratings, strict=True):
         out = fmt(cells)
-        out[-1] = click.style(out[-1], fg=colour.get(rating))
+        out[-1] = click.style(out[-1].rstrip(), fg=colour.get(rating))
         lines.append("  ".join(out).rstrip())
     lines += ["", "P80 delay/cost: how much the project's P80 drops when that risk alone is removed (same random "
               "numbers).", "EMV: probability x mean cost impact. Score: probability band x impact band "
@@ -205,14 +207,17 @@ class _FlowDumper(yaml.SafeDumper):
     """A safe YAML dumper that writes small mappings and lists of plain values on one line."""
 
 
+_SCALARS = (str, int, float, bool, dt.date)
+
+
 def _represent_dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.Node:
-    flat = len(data) <= 6 and all(isinstance(v, str | int | float | bool) or v is None for v in data.values()) \
-        and all(not isinstance(v, str) or len(v) <= 30 for v in data.values())
+    flat = len(data) <= 6 and all(isinstance(v, _SCALARS) or v is None for v in data.values()) \
+        and all(not isinstance(v, str) or (len(v) <= 30 and "\n" not in v) for v in data.values())
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flat)
 
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flat = all(isinstance(v, str | int | float | bool) for v in data) and sum(len(str(v)) for v in data) <= 60
+    flat = all(isinstance(v, _SCALARS) for v in data) and sum(len(str(v)) + 2 for v in data) <= 80
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
@@ -236,7 +241,8 @@ def import_register(register_file: Path, project_file: Path, out: str) -> None:
     """Merge the risks of REGISTER_FILE (.xlsx or .csv) into a project and write a new YAML project file.
 
     A risk whose id is already in the project replaces it; the others are added; the project's
-    remaining risks are kept. The result is validated before it is written.
+    remaining risks are kept. The result is validated before it is written. The project file
+    itself is not changed (comments in it are not carried over to the new file).
     """
     from pmrisk.errors import PmriskWarning
     from pmrisk.io.load import load_project, read_project_data

@@ -475,8 +475,10 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
         correlation_model = build_correlation_model([(c.a, c.b, c.rho) for c in correlations],
                                                     repair=correlation_repair, source=source)
     matrix = data.get("risk_matrix")
-    if matrix is not None and not isinstance(matrix, Mapping):
-        raise ProjectError(f"{_src(source)}risk_matrix: must be a mapping of band limits (see the docs).")
+    if matrix is not None:
+        from pmrisk.risk.matrix import RiskMatrix
+
+        RiskMatrix.from_spec(matrix, source=source)
     return RiskModel(risks=tuple(risks), drivers=tuple(drivers), correlations=tuple(correlations),
                      correlation_repair=correlation_repair, branches=tuple(branches),
                      matrix_spec=dict(matrix) if matrix else None, correlation_model=correlation_model)

@@ -37,8 +37,11 @@ cost_likely, cost_max          impact, Financial impact, Impact (EUR); ``(kEUR)`
 probability_band, time_band,   qualitative bands 1-5 or labels (Very low .. Very high, rare ..
 cost_band, impact_band         almost certain, negligible .. severe) (P, Likelihood; Time impact
                                band, Schedule score; Cost band; I, Impact, Severity); used only
-                               where the number is missing; ``impact_band`` stands for the time
-                               impact of a risk linked to tasks, else for its cost impact
+                               where the number is missing (a time band beside a duration factor
+                               describes the factor and is not read); ``impact_band`` is read only
+                               when a row has no other impact, as the time impact of a risk linked
+                               to tasks, else as its cost impact. A band stands for the matrix's
+                               representative value (:mod:`pmrisk.risk.matrix`)
 score, rating                  probability band x impact band (1-25) and low/medium/high (output)
 expected_delay, expected_cost  probability x mean impact (EMV) (output)
 response                       avoid, mitigate, transfer, accept, exploit, enhance, share, escalate
@@ -77,7 +80,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -324,7 +327,8 @@ def _build_lookup() -> dict[str, str]:
             raise RuntimeError(f"register alias '{key}' means both {out[key]} and {canon}")
         out[key] = canon
 
-    tables = [COLUMN_ALIASES, _OUTPUT_ALIASES, {c: (h,) for c, h in HEADERS.items()}]
+    tables: list[dict[str, tuple[str, ...]]] = [COLUMN_ALIASES, _OUTPUT_ALIASES,
+                                                {c: (h,) for c, h in HEADERS.items()}]
     for table in tables:
         for canon, names in table.items():
             for name in names:
@@ -373,7 +377,7 @@ class _Column:
     bands: bool = False        # a probability column that holds bands 1-5
 
 
-class RegisterRows(list):  # type: ignore[type-arg]
+class RegisterRows(list[dict[str, Any]]):
     """The ``risks:`` entries read from a register: a list of dicts that remembers where each came from.
 
     Attributes
@@ -386,10 +390,13 @@ class RegisterRows(list):  # type: ignore[type-arg]
         Headers of the columns that were not read (unknown to pmrisk).
     """
 
-    source: str = ""
-    unit: str = "line"
-    lines: dict[int, int]
-    ignored: list[str]
+    def __init__(self, entries: Iterable[dict[str, Any]] = (), *, source: str = "", unit: str = "line",
+                 lines: dict[int, int] | None = None, ignored: list[str] | None = None) -> None:
+        super().__init__(entries)
+        self.source = source
+        self.unit = unit
+        self.lines: dict[int, int] = dict(lines or {})
+        self.ignored: list[str] = list(ignored or [])
 
 
 def read_register(path: str | os.PathLike[str], matrix: RiskMatrix | None = None) -> RegisterRows:
@@ -445,8 +452,14 @@ def read_register(path: str | os.PathLike[str], matrix: RiskMatrix | None = None
     if suffix in (".xlsx", ".xlsm"):
         rows, where = _read_excel(p)
     elif suffix in (".csv", ".tsv", ".txt"):
-        header, body, _settings, _w = _read_csv(p, tab=suffix == ".tsv")
-        rows, where = ([header, *body] if header else []), _RWhere(p, "line")
+        where = _RWhere(p, "line")
+        try:
+            header, body, _settings, _w = _read_csv(p, tab=suffix == ".tsv")
+        except ProjectError as exc:
+            if "no header line found" not in str(exc):
+                raise
+            header, body = [], []
+        rows = [header, *body] if header else []
     else:
         raise ProjectError(f"{p}: unsupported register type '{suffix or '(none)'}'. Use a .xlsx, .xlsm, .csv or "
                            ".tsv file.")
@@ -579,11 +592,7 @@ def _parse(rows: list[list[_Cell]], where: _RWhere, matrix: RiskMatrix) -> Regis
     header = [_Cell(c.value, c.line, _text(c.value) or "", c.letter) for c in header]
     body = rows[h + 1:]
     cols, ignored = _columns(header, body, where)
-    out = RegisterRows()
-    out.source = where.at()
-    out.unit = where.unit
-    out.lines = {}
-    out.ignored = ignored
+    out = RegisterRows(source=where.at(), unit=where.unit, ignored=ignored)
     if ignored:
         warnings.warn(PmriskWarning(f"{where.at()}: column(s) not read: {', '.join(ignored)}. pmrisk reads the "
                                     "register columns listed in the pmrisk.risk.register docs."), stacklevel=2)
@@ -906,7 +915,8 @@ def merge_register(project_data: Mapping[str, Any], risks: Sequence[Mapping[str,
 
     if not isinstance(project_data, Mapping):
         raise ProjectError(f"{source or 'the project'}: the top level must be a mapping with a 'tasks' list.")
-    base = Project.from_dict(project_data, source=source)
+    # the tasks as they stand; the project's own risks are checked with the merged result
+    base = Project.from_dict({**project_data, "risks": []}, source=source)
     task_ids = base.task_ids
     tags = {t.id: set(t.tags) for t in base.tasks}
     reg_source = getattr(risks, "source", None) or None
@@ -1022,7 +1032,7 @@ def register_rows(project: Project, result: SimulationResult | None = None,
     if result is not None:
         table = result.risks()
         for rid, rec in table.iterrows():
-            quant[str(rid)] = {k: _clean(v) for k, v in rec.items()}
+            quant[str(rid)] = {str(k): _clean(v) for k, v in rec.items()}
             order.append(str(rid))
     rows: list[dict[str, Any]] = []
     for r in project.risks:
@@ -1481,12 +1491,11 @@ def _matrix_sheet(wb: Any, f: dict[str, Any], rows: Sequence[Mapping[str, Any]],
     for j, h in enumerate(heads):
         ws.write_string(4, 8 + j, h, f["axis"])
     for b in range(1, 6):
-        r = 4 + b
-        ws.write_number(r, 8, b)
-        ws.write_string(r, 9, matrix.label(b))
-        ws.write_string(r, 10, matrix.range_text("probability", b))
-        ws.write_string(r, 11, matrix.range_text("time", b))
-        ws.write_string(r, 12, matrix.range_text("cost", b, currency))
+        ws.write_number(4 + b, 8, b)
+        ws.write_string(4 + b, 9, matrix.label(b))
+        ws.write_string(4 + b, 10, matrix.range_text("probability", b))
+        ws.write_string(4 + b, 11, matrix.range_text("time", b))
+        ws.write_string(4 + b, 12, matrix.range_text("cost", b, currency))
     ws.write_string(11, 8, "Ratings", f["bold"])
     for k, (name, text) in enumerate((("low", f"score <= {matrix.low}"),
                                       ("medium", f"{matrix.low + 1} <= score <= {matrix.medium}"),
