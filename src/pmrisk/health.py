@@ -100,6 +100,8 @@ def validate_project(project: Project) -> dict[str, Any]:
         "tasks": len(project.tasks),
         "links": len(project.links),
         "milestones": sum(t.milestone for t in project.tasks),
-        "risks": 0,
+        "risks": len(project.risks),
+        "drivers": len(project.drivers),
+        "correlations": len(project.risk.correlations),
         "warnings": schedule_warnings(project),
     }

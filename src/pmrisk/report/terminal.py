@@ -95,6 +95,26 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
                          _money(r["expected_cost"])])
         header = ["#", "Risk", "Title", "Prob.", "Occurred", "P80 days", "P80 cost", "EMV cost"]
         lines += ["  " + ln for ln in _table(rows, header, text_columns=3)]
+    mitigations = [(rid, row["mitigation"]) for rid, row in (result.risk_ranking or {}).items()
+                   if row.get("mitigation")]
+    if mitigations and not result.mitigated:
+        lines.append("")
+        lines.append(click.style("Risk responses: what each buys at P80 (same random numbers):", bold=True))
+        mitigations.sort(key=lambda x: -x[1]["net_benefit"])
+        rows = [[rid, _money(m["response_cost"]), f"{m['P80_duration_reduction']:+.1f}",
+                 _money(m["P80_cost_reduction_before_response"]), _money(m["net_benefit"]),
+                 "" if m["benefit_cost_ratio"] is None else f"{m['benefit_cost_ratio']:.1f}"]
+                for rid, m in mitigations[: top or None]]
+        cod = "incl. cost of delay" if p.cost_of_delay_per_day else "cost only"
+        lines += ["  " + ln for ln in _table(rows, ["Risk", "Response cost", "P80 days saved", "P80 cost saved",
+                                                    f"Net benefit ({cod})", "Benefit/cost"])]
+    if result.merge_bias:
+        worst = sorted(result.merge_bias.items(), key=lambda kv: -kv[1]["merge_bias"])[:3]
+        worst = [(k, v) for k, v in worst if v["merge_bias"] > 0.05]
+        if worst:
+            lines.append("")
+            lines.append("Merge bias (P50 start later than the latest predecessor's P50): " + "; ".join(
+                f"{k} {v['merge_bias']:+.1f} d ({v['predecessors']} predecessors)" for k, v in worst))
     if top:
         lines.append("")
         tor = result.tornado(top=top)
