@@ -373,3 +373,12 @@ def test_plain_numpy_fallback_matches_compiled_engine(tmp_path):
     for tid, t in fast["tasks"].items():
         assert plain["tasks"][tid]["criticality"] == pytest.approx(t["criticality"], abs=2 / 3000)
         assert plain["tasks"][tid]["sensitivity"] == pytest.approx(t["sensitivity"], abs=1e-3)
+
+
+def test_midranks_match_scipy():
+    from pmrisk.engine.simulate import midranks2
+
+    x = np.random.default_rng(3).integers(0, 50, size=2000).astype(float)
+    assert np.array_equal(midranks2(x), np.rint(2 * stats.rankdata(x)).astype(np.int64))
+    y = np.random.default_rng(4).normal(size=1000)
+    assert np.array_equal(midranks2(y), np.rint(2 * stats.rankdata(y)).astype(np.int64))

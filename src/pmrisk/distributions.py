@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from pmrisk.errors import DistributionError
 
@@ -93,6 +93,13 @@ _EXAMPLES: dict[str, str] = {
     "trigen": "{dist: trigen, p10: 12, likely: 15, p90: 25}",
     "discrete": "{dist: discrete, values: [0, 5, 10], weights: [0.5, 0.3, 0.2]}",
 }
+
+
+def _scipy_stats() -> Any:
+    """``scipy.stats``, imported on first use (it costs ~0.5 s at start-up and only tests need it)."""
+    from scipy import stats
+
+    return stats
 
 
 def _fmt(x: float) -> str:
@@ -255,7 +262,7 @@ class Distribution:
         ``truncnorm``, ``lognorm``).
         """
         if self.is_fixed:
-            return stats.rv_discrete(values=([self._const()], [1.0]))
+            return _scipy_stats().rv_discrete(values=([self._const()], [1.0]))
         return self._scipy()
 
 
@@ -471,7 +478,7 @@ class Triangular(Distribution):
 
     def _scipy(self) -> Any:
         w = self.max - self.min
-        return stats.triang((self.likely - self.min) / w, loc=self.min, scale=w)
+        return _scipy_stats().triang((self.likely - self.min) / w, loc=self.min, scale=w)
 
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
@@ -571,7 +578,7 @@ class Pert(Distribution):
 
     def _scipy(self) -> Any:
         al, be = self._shape()
-        return stats.beta(al, be, loc=self.min, scale=self.max - self.min)
+        return _scipy_stats().beta(al, be, loc=self.min, scale=self.max - self.min)
 
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
@@ -631,7 +638,7 @@ class Uniform(Distribution):
         return {"dist": "uniform", "min": self.min, "max": self.max}
 
     def _scipy(self) -> Any:
-        return stats.uniform(loc=self.min, scale=self.max - self.min)
+        return _scipy_stats().uniform(loc=self.min, scale=self.max - self.min)
 
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
@@ -737,9 +744,9 @@ class Normal(Distribution):
 
     def _scipy(self) -> Any:
         if self._truncated:
-            return stats.truncnorm((self.min - self.mu) / self.sigma, (self.max - self.mu) / self.sigma,
+            return _scipy_stats().truncnorm((self.min - self.mu) / self.sigma, (self.max - self.mu) / self.sigma,
                                    loc=self.mu, scale=self.sigma)
-        return stats.norm(loc=self.mu, scale=self.sigma)
+        return _scipy_stats().norm(loc=self.mu, scale=self.sigma)
 
     def _mean(self) -> float:
         return float(self._scipy().mean()) if self._truncated else self.mu
@@ -879,7 +886,7 @@ class Lognormal(Distribution):
         return {"dist": "lognormal", "mu": self.mu, "sigma": self.sigma}
 
     def _scipy(self) -> Any:
-        return stats.lognorm(self.sigma, scale=math.exp(self.mu))
+        return _scipy_stats().lognorm(self.sigma, scale=math.exp(self.mu))
 
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
@@ -1125,7 +1132,7 @@ class Discrete(Distribution):
         return spec
 
     def _scipy(self) -> Any:
-        return stats.rv_discrete(values=(np.asarray(self.values), self._p))
+        return _scipy_stats().rv_discrete(values=(np.asarray(self.values), self._p))
 
     def _batch(self) -> tuple[str, tuple]:
         if self.is_fixed:
