@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from threadpoolctl import threadpool_limits
 from pmrisk.distributions import BatchSampler
 from pmrisk.engine import kernels
 from pmrisk.engine._jit import HAVE_NUMBA, njit
-from pmrisk.engine.network import FF, FS, SF, SS, Network, compile_network
+from pmrisk.engine.network import FF, FS, SF, Network, compile_network
 from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, seed_key, uniforms
 from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
 from pmrisk.errors import PmriskWarning
@@ -75,6 +76,7 @@ class _Plan:
     unc: Uncertainty
     merge_tasks: np.ndarray          # topological rows with two or more incoming links
     merge_links: np.ndarray          # incoming-link indices (into pred_*) of those rows
+    link_succ: np.ndarray            # the successor (topological row) of every link
     reference: bool = False
 
 
@@ -96,9 +98,11 @@ def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | froz
     merge_links = np.concatenate([np.arange(net.pred_ptr[k], net.pred_ptr[k + 1]) for k in merge_tasks]
                                  ) if merge_tasks.size else np.zeros(0, dtype=np.int64)
     dur_constant = np.array([d.is_fixed for d in net.durations], dtype=bool) & ~unc.affected
+    link_succ = np.repeat(np.arange(net.n), np.diff(net.pred_ptr))
     return _Plan(net=net, key=key, durations=BatchSampler(list(net.durations)), fixed=fixed, per_day=per_day,
                  fixed_const=fixed_const, per_day_const=per_day_const, dur_constant=dur_constant, unc=unc,
-                 merge_tasks=merge_tasks, merge_links=merge_links.astype(np.int64), reference=reference)
+                 merge_tasks=merge_tasks, merge_links=merge_links.astype(np.int64), link_succ=link_succ,
+                 reference=reference)
 
 
 @dataclass
@@ -160,75 +164,150 @@ def _forward(plan: _Plan, dur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return es, ef
 
 
-def _link_dates(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray) -> np.ndarray:
-    """``[merge links, C]``: the earliest start each incoming link of a merge point allows on its own."""
+def _link_dates(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray,
+                links: np.ndarray) -> np.ndarray:
+    """``[links, C]``: the earliest start each given link allows its successor on its own
+    (``FS: finish + lag``, ``SS: start + lag``, ``FF: finish + lag - duration``,
+    ``SF: start + lag - duration``). Plain NumPy reference of :func:`_merge_rows`."""
     net = plan.net
-    out = np.empty((plan.merge_links.size, es.shape[1]))
-    succ_of = np.repeat(np.arange(net.n), np.diff(net.pred_ptr))
-    for i, e in enumerate(plan.merge_links):
-        p, t, lag, k = net.pred_src[e], net.pred_type[e], net.pred_lag[e], succ_of[e]
-        if t == FS:
-            out[i] = ef[p] + lag
-        elif t == SS:
-            out[i] = es[p] + lag
-        elif t == FF:
-            out[i] = ef[p] + lag - dur[k]
-        else:
-            assert t == SF
-            out[i] = es[p] + lag - dur[k]
+    src = net.pred_src[links]
+    typ = net.pred_type[links]
+    lag = net.pred_lag[links][:, None]
+    succ = plan.link_succ[links]
+    from_finish = (typ == FS) | (typ == FF)
+    out = np.where(from_finish[:, None], ef[src], es[src]) + lag
+    minus = (typ == FF) | (typ == SF)
+    if minus.any():
+        out[minus] -= dur[succ[minus]]
     return out
 
 
-@dataclass
-class _Pass1:
-    finish: np.ndarray
-    cost: np.ndarray
-    crit: np.ndarray | None = None
-    fmin: np.ndarray | None = None
-    fmax: np.ndarray | None = None
-    dmin: np.ndarray | None = None
-    dmax: np.ndarray | None = None
-    dsum: np.ndarray | None = None        # int64 per task, units of 1/DURATION_QUANTUM day
-    dsq: np.ndarray | None = None
-    occurred: np.ndarray | None = None    # int64 per risk
-    mmin: np.ndarray | None = None        # merge: [rows] min of ES then of link dates
-    mmax: np.ndarray | None = None
+@njit
+def _merge_rows_kernel(es, ef, dur, tasks, src, typ, lag, succ, out):  # noqa: ANN001, ANN201
+    t = tasks.shape[0]
+    c = es.shape[1]
+    for r in range(t):
+        for i in range(c):
+            out[r, i] = es[tasks[r], i]
+    for r in range(src.shape[0]):
+        p = src[r]
+        k = succ[r]
+        ty = typ[r]
+        lg = lag[r]
+        for i in range(c):
+            if ty == 0:
+                v = ef[p, i] + lg
+            elif ty == 1:
+                v = es[p, i] + lg
+            elif ty == 2:
+                v = ef[p, i] + lg - dur[k, i]
+            else:
+                v = es[p, i] + lg - dur[k, i]
+            out[t + r, i] = v
 
 
-def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], lite: bool = False) -> _Pass1:
-    """One chunk of pass 1; ``lite`` keeps only the project finish and cost per iteration."""
+def _merge_rows(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray, msel: _MergeSelection) -> np.ndarray:
+    """Rows of the merge-bias histograms: the merge points' early starts, then their links' dates."""
+    if plan.reference:
+        return np.vstack([es[msel.tasks], _link_dates(plan, es, ef, dur, msel.links)])
+    net = plan.net
+    out = np.empty((msel.tasks.size + msel.links.size, es.shape[1]))
+    _merge_rows_kernel(es, ef, dur, msel.tasks, net.pred_src[msel.links], net.pred_type[msel.links],
+                       net.pred_lag[msel.links], plan.link_succ[msel.links], out)
+    return out
+
+
+class BigSum:
+    """Exact integer sums of int64 partial sums that can never overflow.
+
+    Partials are added to an int64 array while a running bound on its magnitude stays below
+    2**62, then flushed into Python integers. The result is exact, so it does not depend on the
+    order in which chunks arrive.
+    """
+
+    LIMIT = 2**62
+
+    def __init__(self, n: int) -> None:
+        self.fast = np.zeros(n, dtype=np.int64)
+        self.big = np.zeros(n, dtype=object)
+        self.bound = 0
+
+    def add(self, partial: np.ndarray, bound: int) -> None:
+        if self.bound + bound >= self.LIMIT:
+            self.flush()
+        self.fast += partial
+        self.bound += bound
+
+    def flush(self) -> None:
+        if self.bound:
+            self.big += self.fast.astype(object)
+            self.fast[:] = 0
+            self.bound = 0
+
+    def total(self) -> np.ndarray:
+        self.flush()
+        return self.big
+
+    @staticmethod
+    def merged(parts: list[BigSum], n: int) -> np.ndarray:
+        out = np.zeros(n, dtype=object)
+        for p in parts:
+            out += p.total()
+        return out
+
+
+class _Acc1:
+    """Pass-1 accumulators of one worker thread."""
+
+    def __init__(self, n: int, n_risks: int) -> None:
+        self.crit = np.zeros(n, dtype=np.int64)
+        self.fmin = np.full(n, np.inf)
+        self.fmax = np.full(n, -np.inf)
+        self.dmin = np.full(n, np.inf)
+        self.dmax = np.full(n, -np.inf)
+        self.dsum = BigSum(n)
+        self.dsq = BigSum(n)
+        self.occurred = np.zeros(n_risks, dtype=np.int64)
+
+
+def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None,
+           finish_out: np.ndarray, cost_out: np.ndarray) -> None:
+    """One chunk of pass 1: project finish and cost into their iterations' slots, the rest into
+    ``acc`` (None for a light pass that needs only finish and cost)."""
     net = plan.net
     smp = _sample(plan, first, count, keep)
     dur = smp.dur
-    count = dur.shape[1]
+    a, b = _keep(first, count, keep)
+    lo, hi = first + a, first + b
     n = net.n
     es, ef = _forward(plan, dur)
-    finish = ef.max(axis=0) if n else np.zeros(count)
+    finish = finish_out[lo:hi]
+    finish[:] = ef.max(axis=0) if n else 0.0
+    cost = cost_out[lo:hi]
     if plan.reference:
-        cost = kernels.cost_reference(dur, smp.fixed, smp.per_day)
+        cost[:] = kernels.cost_reference(dur, smp.fixed, smp.per_day)
     else:
-        cost = np.empty(count)
         kernels.add_cost(dur, smp.fixed, smp.per_day, cost)
     if smp.extra_cost is not None:
         cost += smp.extra_cost
-    if lite:
-        return _Pass1(finish=finish, cost=cost)
+    if acc is None:
+        return
     if plan.reference:
         lf = kernels.backward_pass_reference(dur, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
-        crit = kernels.critical_reference(ef, lf, finish).sum(axis=1).astype(np.int64)
+        acc.crit += kernels.critical_reference(ef, lf, finish).sum(axis=1).astype(np.int64)
     else:
-        crit = np.zeros(n, dtype=np.int64)
-        kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag,
-                                  np.empty_like(dur), np.empty_like(dur), crit)
+        kernels.backward_critical(dur, ef, np.ascontiguousarray(finish), net.succ_ptr, net.succ_dst,
+                                  net.succ_type, net.succ_lag, np.empty_like(dur), np.empty_like(dur), acc.crit)
+    np.minimum(acc.fmin, ef.min(axis=1), out=acc.fmin)
+    np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
+    np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
+    np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
     dq = np.rint(dur * DURATION_QUANTUM).astype(np.int64)
-    out = _Pass1(finish=finish, cost=cost, crit=crit, fmin=ef.min(axis=1), fmax=ef.max(axis=1),
-                 dmin=dur.min(axis=1), dmax=dur.max(axis=1), dsum=dq.sum(axis=1), dsq=(dq * dq).sum(axis=1))
+    top = int(dq.max()) if dq.size else 0
+    acc.dsum.add(dq.sum(axis=1), dur.shape[1] * top)
+    acc.dsq.add((dq * dq).sum(axis=1), dur.shape[1] * top * top)
     if smp.occurred is not None:
-        out.occurred = smp.occurred.sum(axis=1).astype(np.int64)
-    if plan.merge_tasks.size:
-        m = np.vstack([es[plan.merge_tasks], _link_dates(plan, es, ef, dur)])
-        out.mmin, out.mmax = m.min(axis=1), m.max(axis=1)
-    return out
+        acc.occurred += smp.occurred.sum(axis=1)
 
 
 @njit
@@ -307,44 +386,96 @@ class _Bins:
         return b
 
 
-def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], fbins: _Bins, dbins: _Bins | None,
-           mbins: _Bins | None, rank2: np.ndarray) -> tuple[np.ndarray, ...]:
+MERGE_MIN_CRITICALITY = 0.01   # merge bias is reported for merge points critical at least this often
+MERGE_MAX_POINTS = 1000        # ... and for at most this many, the most critical first
+
+
+@dataclass
+class _MergeSelection:
+    tasks: np.ndarray        # topological rows of the merge points analysed
+    links: np.ndarray        # their incoming links, grouped by merge point
+    counts: np.ndarray       # links per merge point
+
+
+def _select_merges(plan: _Plan, crit: np.ndarray, n_iter: int) -> _MergeSelection | None:
+    """The merge points worth a merge-bias figure: the (near-)critical ones."""
+    if not plan.merge_tasks.size:
+        return None
+    share = crit[plan.merge_tasks] / max(n_iter, 1)
+    idx = np.flatnonzero(share >= MERGE_MIN_CRITICALITY)
+    if idx.size > MERGE_MAX_POINTS:
+        idx = np.sort(idx[np.argsort(-share[idx], kind="stable")[:MERGE_MAX_POINTS]])
+    if not idx.size:
+        return None
+    indeg = np.diff(plan.net.pred_ptr)[plan.merge_tasks]
+    off = np.concatenate([[0], np.cumsum(indeg)])
+    link_rows = np.concatenate([np.arange(off[i], off[i + 1]) for i in idx])
+    return _MergeSelection(tasks=plan.merge_tasks[idx], links=plan.merge_links[link_rows], counts=indeg[idx])
+
+
+def _merge_bins(plan: _Plan, msel: _MergeSelection, fmin: np.ndarray, fmax: np.ndarray, dmin: np.ndarray,
+                dmax: np.ndarray) -> _Bins:
+    """Histogram ranges of the merge rows from pass 1's exact task bounds: every start lies in
+    ``[fmin - dmax, fmax - dmin]`` and every link date in its predecessor's range plus the lag
+    (minus the successor's duration for FF/SF); valid bounds, if not always tight ones."""
     net = plan.net
+    smin, smax = fmin - dmax, fmax - dmin
+    src, typ, lag = net.pred_src[msel.links], net.pred_type[msel.links], net.pred_lag[msel.links]
+    succ = plan.link_succ[msel.links]
+    fin = (typ == FS) | (typ == FF)
+    lo = np.where(fin, fmin[src], smin[src]) + lag
+    hi = np.where(fin, fmax[src], smax[src]) + lag
+    minus = (typ == FF) | (typ == SF)
+    lo = np.where(minus, lo - dmax[succ], lo)
+    hi = np.where(minus, hi - dmin[succ], hi)
+    return _Bins.between(np.concatenate([smin[msel.tasks], lo]), np.concatenate([smax[msel.tasks], hi]))
+
+
+class _Acc2:
+    """Pass-2 (and pass-3) accumulators of one worker thread."""
+
+    def __init__(self, n: int, n_affected: int, n_merge: int) -> None:
+        self.fhist = np.zeros((n, HIST_BINS + 2), dtype=np.int64)
+        self.sums = [BigSum(n) for _ in range(3)]
+        self.dhist = np.zeros((n_affected, HIST_BINS + 2), dtype=np.int64)
+        self.mhist = np.zeros((n_merge, HIST_BINS + 2), dtype=np.int64)
+
+
+def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[BigSum]) -> None:
+    """Add the integer sums of ``q``, ``q**2`` and ``q * rank2`` (per row) to ``sums``."""
+    m, c = q.shape
+    sq = np.zeros(m, dtype=np.int64)
+    sqq = np.zeros(m, dtype=np.int64)
+    sqr = np.zeros(m, dtype=np.int64)
+    (_rank_sums_reference if plan.reference else _rank_sums)(q, rank2, sq, sqq, sqr)
+    top_r = int(rank2.max()) if rank2.size else 0
+    sums[0].add(sq, c * 65535)
+    sums[1].add(sqq, c * 65535 * 65535)
+    sums[2].add(sqr, c * 65535 * top_r)
+
+
+def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc2, fbins: _Bins,
+           dbins: _Bins | None, mbins: _Bins | None, rank2: np.ndarray, msel: _MergeSelection | None) -> None:
     smp = _sample(plan, first, count, keep, costs=False)
     a, b = _keep(first, count, keep)
     first, count = first + a, b - a
     es, ef = _forward(plan, smp.dur)
-    n = net.n
-    sums_fn = _rank_sums_reference if plan.reference else _rank_sums
-    fhist = fbins.fill(ef, plan.reference)
-    sq = np.zeros(n, dtype=np.int64)
-    sqq = np.zeros(n, dtype=np.int64)
-    sqr = np.zeros(n, dtype=np.int64)
-    q = (smp.grade * 65536.0).astype(np.int64)
-    sums_fn(q, rank2[first:first + count], sq, sqq, sqr)
-    dhist = mhist = None
+    acc.fhist += fbins.fill(ef, plan.reference)
+    _add_rank_sums(plan, (smp.grade * 65536.0).astype(np.int64), rank2[first:first + count], acc.sums)
     if dbins is not None:
-        dhist = dbins.fill(np.ascontiguousarray(smp.dur[plan.unc.affected]), plan.reference)
-    if mbins is not None:
-        mhist = mbins.fill(np.vstack([es[plan.merge_tasks], _link_dates(plan, es, ef, smp.dur)]), plan.reference)
-    return fhist, sq, sqq, sqr, dhist, mhist
+        acc.dhist += dbins.fill(np.ascontiguousarray(smp.dur[plan.unc.affected]), plan.reference)
+    if mbins is not None and msel is not None:
+        acc.mhist += mbins.fill(_merge_rows(plan, es, ef, smp.dur, msel), plan.reference)
 
 
-def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], dbins: _Bins, grade_of_bin: np.ndarray,
-           rank2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], sums: list[BigSum], dbins: _Bins,
+           grade_of_bin: np.ndarray, rank2: np.ndarray) -> None:
     """Rank sums of the tasks whose duration is not a monotone function of their own grade."""
     smp = _sample(plan, first, count, keep, costs=False)
     a, b = _keep(first, count, keep)
     first, count = first + a, b - a
-    rows = plan.unc.affected
-    q = np.take_along_axis(grade_of_bin, dbins.column(smp.dur[rows]), axis=1)
-    m = q.shape[0]
-    sq = np.zeros(m, dtype=np.int64)
-    sqq = np.zeros(m, dtype=np.int64)
-    sqr = np.zeros(m, dtype=np.int64)
-    (_rank_sums_reference if plan.reference else _rank_sums)(np.ascontiguousarray(q), rank2[first:first + count],
-                                                              sq, sqq, sqr)
-    return sq, sqq, sqr
+    q = np.take_along_axis(grade_of_bin, dbins.column(smp.dur[plan.unc.affected]), axis=1)
+    _add_rank_sums(plan, np.ascontiguousarray(q), rank2[first:first + count], sums)
 
 
 def midranks2(x: np.ndarray) -> np.ndarray:
@@ -423,22 +554,37 @@ class _Runner:
         self.done = 0
         self.total = 0
 
-    def map(self, fn: Callable[[int, int, tuple[int, int]], Any], a: int, b: int) -> list[Any]:
-        """``fn(first, count, keep)`` over chunks covering iterations ``[a, b)``: chunks start on
-        correlation-block boundaries and may extend past the window, which ``keep`` states."""
+    def run(self, fn: Callable[[int, int, tuple[int, int], Any], None], a: int, b: int,
+            make_acc: Callable[[], Any] | None = None) -> list[Any]:
+        """``fn(first, count, keep, acc)`` over chunks covering iterations ``[a, b)``.
+
+        Chunks start on correlation-block boundaries and may extend past the window, which
+        ``keep`` states. Each worker thread gets its own accumulator from ``make_acc``; the list of
+        accumulators is returned (their merge must not depend on their order).
+        """
         start = (a // self.block) * self.block
         end = -(-b // self.block) * self.block
         rs = [(s, min(self.chunk, end - s)) for s in range(start, end, self.chunk)]
-        it = (self.pool.map(lambda r: fn(r[0], r[1], (a, b)), rs) if self.pool is not None
-              else (fn(f, c, (a, b)) for f, c in rs))
-        out = []
-        for (f, cnt), res in zip(rs, it, strict=True):
-            out.append(res)
+        accs: list[Any] = []
+        local = threading.local()
+        lock = threading.Lock()
+
+        def call(r: tuple[int, int]) -> tuple[int, int]:
+            acc = getattr(local, "acc", None)
+            if acc is None and make_acc is not None:
+                acc = local.acc = make_acc()
+                with lock:
+                    accs.append(acc)
+            fn(r[0], r[1], (a, b), acc)
+            return r
+
+        it = self.pool.map(call, rs) if self.pool is not None else map(call, rs)
+        for f, cnt in it:
             lo, hi = _keep(f, cnt, (a, b))
             self.done += (hi - lo) * self.n
             if self.progress is not None:
                 self.progress(min(self.done, self.total), self.total)
-        return out
+        return accs
 
     def close(self) -> None:
         if self.pool is not None:
@@ -533,55 +679,60 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     try:
         limits.__enter__()
         # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
-        parts: list[_Pass1] = []
+        n_risks = plan.unc.n_risks
+        accs: list[_Acc1] = []
+        finish = np.empty(0)
+        cost = np.empty(0)
         n_done = 0
         target = iterations
         while True:
             run.total = 2 * target * n
-            parts += run.map(lambda f, c, k: _pass1(plan, f, c, k), n_done, target)
+            finish = np.concatenate([finish, np.empty(target - n_done)])
+            cost = np.concatenate([cost, np.empty(target - n_done)])
+            accs += run.run(lambda f, c, k, acc, fo=finish, co=cost: _pass1(plan, f, c, k, acc, fo, co),
+                            n_done, target, lambda: _Acc1(n, n_risks))
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
                 break
-            fin = np.concatenate([p.finish for p in parts])
-            if _standard_error(np.sort(fin), 0.8) <= p80_tolerance:
+            if _standard_error(np.sort(finish), 0.8) <= p80_tolerance:
                 break
             target = min(2 * target, max_iterations)
         n_iter = n_done
-        finish = np.concatenate([p.finish for p in parts])
-        cost = np.concatenate([p.cost for p in parts])
-        crit = np.sum([p.crit for p in parts], axis=0)
-        fmin = np.min([p.fmin for p in parts], axis=0)
-        fmax = np.max([p.fmax for p in parts], axis=0)
-        dmin = np.min([p.dmin for p in parts], axis=0)
-        dmax = np.max([p.dmax for p in parts], axis=0)
-        dsum = sum((p.dsum.astype(object) for p in parts), np.zeros(n, dtype=object))
-        dsq = sum((p.dsq.astype(object) for p in parts), np.zeros(n, dtype=object))
-        occurred = (np.sum([p.occurred for p in parts], axis=0) if plan.unc.n_risks
-                    else np.zeros(0, dtype=np.int64))
+        crit = np.sum([x.crit for x in accs], axis=0)
+        fmin = np.min([x.fmin for x in accs], axis=0)
+        fmax = np.max([x.fmax for x in accs], axis=0)
+        dmin = np.min([x.dmin for x in accs], axis=0)
+        dmax = np.max([x.dmax for x in accs], axis=0)
+        dsum = BigSum.merged([x.dsum for x in accs], n)
+        dsq = BigSum.merged([x.dsq for x in accs], n)
+        occurred = np.sum([x.occurred for x in accs], axis=0)
 
         # ---- pass 2 ------------------------------------------------------------------------
         rank2 = midranks2(finish)
         affected = plan.unc.affected
-        dbins = _Bins.between(dmin[affected], dmax[affected]) if affected.any() else None
+        n_aff = int(affected.sum())
+        dbins = _Bins.between(dmin[affected], dmax[affected]) if n_aff else None
         mbins = None
-        if plan.merge_tasks.size:
-            mbins = _Bins.between(np.min([p.mmin for p in parts], axis=0), np.max([p.mmax for p in parts], axis=0))
+        msel = _select_merges(plan, crit, n_iter)
+        if msel is not None:
+            mbins = _merge_bins(plan, msel, fmin, fmax, dmin, dmax)
         fbins = _Bins.between(fmin, fmax)
-        parts2 = run.map(lambda f, c, k: _pass2(plan, f, c, k, fbins, dbins, mbins, rank2), 0, n_iter)
-        fhist = np.sum([p[0] for p in parts2], axis=0)
-        sq, sqq, sqr = (sum((p[i].astype(object) for p in parts2), np.zeros(n, dtype=object)) for i in (1, 2, 3))
+        acc2 = run.run(lambda f, c, k, acc: _pass2(plan, f, c, k, acc, fbins, dbins, mbins, rank2, msel), 0,
+                       n_iter, lambda: _Acc2(n, n_aff, 0 if msel is None else msel.tasks.size + msel.links.size))
+        fhist = np.sum([x.fhist for x in acc2], axis=0)
+        sq, sqq, sqr = (BigSum.merged([x.sums[i] for x in acc2], n) for i in range(3))
         sens = _spearman_from_sums(sq, sqq, sqr, rank2, n_iter)
-        mhist = np.sum([p[5] for p in parts2], axis=0) if mbins is not None else None
+        mhist = np.sum([x.mhist for x in acc2], axis=0) if mbins is not None else None
 
         # ---- pass 3: ranks of durations that risks and drivers move -----------------------
         if dbins is not None:
-            dhist = np.sum([p[4] for p in parts2], axis=0)
+            dhist = np.sum([x.dhist for x in acc2], axis=0)
             cum = np.cumsum(dhist, axis=1)
             midrank = (cum - dhist / 2.0) / n_iter
             grade_of_bin = np.minimum((midrank * 65536.0).astype(np.int64), 65535)
-            parts3 = run.map(lambda f, c, k: _pass3(plan, f, c, k, dbins, grade_of_bin, rank2), 0, n_iter)
-            m = int(affected.sum())
-            s3 = [sum((p[i].astype(object) for p in parts3), np.zeros(m, dtype=object)) for i in range(3)]
+            acc3 = run.run(lambda f, c, k, acc: _pass3(plan, f, c, k, acc, dbins, grade_of_bin, rank2), 0, n_iter,
+                           lambda: [BigSum(n_aff) for _ in range(3)])
+            s3 = [BigSum.merged([x[i] for x in acc3], n_aff) for i in range(3)]
             sens[affected] = _spearman_from_sums(*s3, rank2, n_iter)
         sens[plan.dur_constant] = 0.0
 
@@ -602,7 +753,9 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     dur_mean = np.array([float(s) for s in dsum]) / q / n_iter
     dur_var = np.array([float(n_iter * int(b) - int(a) ** 2) for a, b in zip(dsum, dsq)]) / (q * q) / (
         n_iter * max(n_iter - 1, 1))
-    merge = _merge_bias(plan, mhist, mbins) if mhist is not None else {}
+    merge = {}
+    if mhist is not None and msel is not None and mbins is not None:
+        merge = _merge_bias(plan, msel, mhist, mbins)
     return SimulationResult(
         project=project, iterations=n_iter, seed=seed, durations=finish, costs=cost,
         task_ids=tuple(project.task_ids), criticality_counts=crit[inv], sensitivity_values=sens[inv],
@@ -626,8 +779,9 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
 
     def outcome(variant: Project, mit: bool | frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         vplan = _make_plan(variant, plan.key, mitigated=mit, reference=plan.reference)
-        ps = run.map(lambda f, c, k: _pass1(vplan, f, c, k, lite=True), 0, n_iter)
-        return np.concatenate([p.finish for p in ps]), np.concatenate([p.cost for p in ps])
+        fin, cst = np.empty(n_iter), np.empty(n_iter)
+        run.run(lambda f, c, k, acc: _pass1(vplan, f, c, k, None, fin, cst), 0, n_iter)
+        return fin, cst
 
     out: dict[str, dict[str, Any]] = {}
     cod = project.cost_of_delay_per_day
@@ -656,24 +810,24 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
     return out
 
 
-def _merge_bias(plan: _Plan, mhist: np.ndarray, mbins: _Bins) -> dict[str, dict[str, Any]]:
+def _merge_bias(plan: _Plan, msel: _MergeSelection, mhist: np.ndarray, mbins: _Bins) -> dict[str, dict[str, Any]]:
     """Per merge point: P50 of its early start against the P50 of each incoming link's own date."""
     from pmrisk.results import histogram_quantile
 
     net = plan.net
     p50 = np.array([histogram_quantile(mhist[i], mbins.lo[i], mbins.hi[i], 0.5) for i in range(mhist.shape[0])])
-    m = plan.merge_tasks.size
     out = {}
-    j = m
-    for i, k in enumerate(plan.merge_tasks):
-        links = range(net.pred_ptr[k], net.pred_ptr[k + 1])
-        link_p50 = p50[j:j + len(links)]
-        j += len(links)
+    j = msel.tasks.size
+    for i, k in enumerate(msel.tasks):
+        cnt = int(msel.counts[i])
+        link_p50 = p50[j:j + cnt]
+        links = msel.links[j - msel.tasks.size:j - msel.tasks.size + cnt]
+        j += cnt
         latest = float(link_p50.max())
         driver = net.ids[net.pred_src[links[int(link_p50.argmax())]]]
         out[net.ids[k]] = {"start_P50": float(p50[i]), "latest_predecessor_P50": latest,
                            "latest_predecessor": driver, "merge_bias": max(float(p50[i]) - latest, 0.0),
-                           "predecessors": len(links)}
+                           "predecessors": cnt}
     return out
 
 
@@ -742,6 +896,7 @@ def run_variant(project: Project, iterations: int, seed: int, **kw: Any) -> tupl
     plan = _make_plan(project, seed_key(seed), mitigated=kw.pop("mitigated", False),
                       reference=kw.pop("engine", "auto") == "reference" or not HAVE_NUMBA)
     run = _Runner(1, auto_chunk_size(plan.net.n), plan.unc.block, plan.net.n, None)
-    ps = run.map(lambda f, c, k: _pass1(plan, f, c, k, lite=True), 0, iterations)
-    return np.concatenate([p.finish for p in ps]), np.concatenate([p.cost for p in ps])
+    fin, cst = np.empty(iterations), np.empty(iterations)
+    run.run(lambda f, c, k, acc: _pass1(plan, f, c, k, None, fin, cst), 0, iterations)
+    return fin, cst
 
