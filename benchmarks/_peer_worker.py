@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import sys
 import time
 import traceback
@@ -46,17 +47,20 @@ def build_net(netgen, name: str) -> list[dict]:
 
 def timed(fn, min_total: float = 0.5):
     """Wall seconds per call (the harness's rule): calls shorter than min_total/3 are repeated
-    until min_total seconds have passed and averaged. Returns (seconds, calls, last result)."""
+    until min_total seconds have passed and averaged. Returns (seconds, calls, last result, cpu)
+    with cpu = (user s, system s) per call of this process."""
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     r = fn()
     w = time.perf_counter() - t0
-    if w >= min_total / 3:
-        return w, 1, r
     k = 1
-    while time.perf_counter() - t0 < min_total:
-        r = fn()
-        k += 1
-    return (time.perf_counter() - t0) / k, k, r
+    if w < min_total / 3:
+        while time.perf_counter() - t0 < min_total:
+            r = fn()
+            k += 1
+        w = (time.perf_counter() - t0) / k
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    return w, k, r, ((ru1.ru_utime - ru0.ru_utime) / k, (ru1.ru_stime - ru0.ru_stime) / k)
 
 
 def main() -> None:
@@ -115,8 +119,8 @@ def main() -> None:
                         t, n, d, s, **kw)
                 else:
                     raise ValueError(f"unknown impl {impl!r}")
-                wall, calls, r = timed(fn, float(req.get("min_total", 0.5)))
-                ans = {"ok": True, "wall": wall, "calls": calls,
+                wall, calls, r, cpu = timed(fn, float(req.get("min_total", 0.5)))
+                ans = {"ok": True, "wall": wall, "calls": calls, "cpu": cpu,
                        "p50": None if r.get("p50") is None else float(r["p50"]),
                        "p80": None if r.get("p80") is None else float(r["p80"]),
                        "mean": None if r.get("mean") is None else float(r["mean"])}

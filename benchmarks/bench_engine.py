@@ -18,7 +18,7 @@ What it measures (see benchmarks/README.md):
    reference (``reference.simulate(full=True)``) on the same networks and iterations, in a worker
    subprocess running the peers venv's python, repetitions interleaved with pmrisk's.
 3. Ratios pmrisk / peer throughput per network.
-4. Peak memory (subprocess, ``ru_maxrss``) on the 10,000-task network, and how time grows with
+4. Peak memory (fresh process, ``VmHWM``) on the 10,000-task network, and how time grows with
    tasks and with iterations.
 """
 from __future__ import annotations
@@ -67,17 +67,20 @@ def log(msg: str) -> None:
 
 def timed(fn, min_total: float = 0.5):
     """Wall seconds per call, the peer harness's rule: calls shorter than min_total/3 are repeated
-    until min_total seconds have passed and averaged. Returns (seconds, calls, last result)."""
+    until min_total seconds have passed and averaged. Returns (seconds, calls, last result, cpu)
+    where cpu = (user s, system s) per call of this process, all threads."""
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     r = fn()
     w = time.perf_counter() - t0
-    if w >= min_total / 3:
-        return w, 1, r
     k = 1
-    while time.perf_counter() - t0 < min_total:
-        r = fn()
-        k += 1
-    return (time.perf_counter() - t0) / k, k, r
+    if w < min_total / 3:
+        while time.perf_counter() - t0 < min_total:
+            r = fn()
+            k += 1
+        w = (time.perf_counter() - t0) / k
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    return w, k, r, ((ru1.ru_utime - ru0.ru_utime) / k, (ru1.ru_stime - ru0.ru_stime) / k)
 
 
 def med(xs):
@@ -288,7 +291,11 @@ def child_main(spec: dict) -> None:
         r = pmrisk.simulate(proj, spec["n"], 1, workers=spec["workers"], chunk_size=spec.get("chunk"))
         out["wall_s"] = time.perf_counter() - t1
         out["chunk_size"] = r.chunk_size
-        out["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # VmHWM: this process image's own peak. ru_maxrss is not usable here: Linux carries the
+        # forking parent's peak RSS across fork+exec into the child's ru_maxrss.
+        out["maxrss"] = proc_status(os.getpid()).get("VmHWM") or resource.getrusage(
+            resource.RUSAGE_SELF).ru_maxrss * 1024
+        out["ru_maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(out), flush=True)
 
 
@@ -413,10 +420,20 @@ def main() -> None:
                     help="which pmrisk: worktree (default: a snapshot of this checkout's src/pmrisk taken at start), "
                          "HEAD (the committed source), installed, or a folder holding a pmrisk package")
     ap.add_argument("--no-profile", action="store_true", help="skip the cProfile of one call on dag1000")
+    ap.add_argument("--render", action="store_true", help="only rewrite DIR/results.md from DIR/results.json (--out)")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._child:
         child_main(json.loads(args._child))
+        return
+    if args.render:
+        if not args.out:
+            sys.exit("--render needs --out DIR (the folder holding results.json)")
+        with open(os.path.join(args.out, "results.json")) as fh:
+            md = render_md(json.load(fh))
+        with open(os.path.join(args.out, "results.md"), "w") as fh:
+            fh.write(md)
+        print(md)
         return
 
     t_start = time.perf_counter()
@@ -430,7 +447,7 @@ def main() -> None:
     import pmrisk  # noqa: PLC0415
     quick = args.quick
     N = args.iterations or (2_000 if quick else 10_000)
-    # iterations per network: N everywhere; --quick runs the 10k-task network at N/4
+    # iterations per network: N everywhere; --quick runs the 10k-task network at N/8
     reps = 1 if quick else max(1, args.reps)
     reps_big = 1 if quick else max(1, min(args.reps_big, reps))
     W = max(1, args.workers)
@@ -497,7 +514,7 @@ def main() -> None:
             projects[(name, dist)] = pmrisk.Project.from_dict(to_project_dict(tasks, dist, name))
             info[f"from_dict_s_{dist}"] = time.perf_counter() - t0
         netinfo[name] = info
-    NN = {name: (max(100, N // 4) if quick and name == BIG else N) for name in nets_sel}
+    NN = {name: (max(100, N // 8) if quick and name == BIG else N) for name in nets_sel}
     env["iterations_per_network"] = NN
     log("networks: " + ", ".join(f"{k} ({v['tasks']} tasks, {v['edges']} links, depth {v['depth']})"
                                  for k, v in netinfo.items()))
@@ -517,6 +534,7 @@ def main() -> None:
     # (key, label, runner) in the interleaving order of one repetition
     walls: dict[str, list[float]] = {}
     calls: dict[str, list[int]] = {}
+    cpus: dict[str, list[tuple]] = {}
     stats_: dict[str, dict] = {}
     errors: dict[str, str] = {}
 
@@ -531,7 +549,8 @@ def main() -> None:
             return None
         try:
             with MemoryGuard(guard_cap):
-                wall, k, r = timed(lambda: pmrisk.simulate(proj, n, seed, workers=w, chunk_size=chunk), min_total)
+                wall, k, r, cpu = timed(lambda: pmrisk.simulate(proj, n, seed, workers=w, chunk_size=chunk),
+                                        min_total)
         except MemoryError:
             gc.collect()
             errors[gate] = (f"MemoryError in pmrisk.simulate ({key}): needs more than the "
@@ -545,6 +564,7 @@ def main() -> None:
         if record:
             walls.setdefault(key, []).append(wall)
             calls.setdefault(key, []).append(k)
+            cpus.setdefault(key, []).append(cpu)
             stats_[key] = st
         return wall
 
@@ -560,6 +580,7 @@ def main() -> None:
         if record:
             walls.setdefault(key, []).append(a["wall"])
             calls.setdefault(key, []).append(a["calls"])
+            cpus.setdefault(key, []).append(tuple(a.get("cpu") or (None, None)))
             stats_[key] = {k: a[k] for k in ("p50", "p80", "mean")}
         return a["wall"]
 
@@ -585,6 +606,35 @@ def main() -> None:
             return run_pmrisk(name, step[1], step[2], n, seed, record=record)
         return run_peer(name, step[1], step[2], n, seed, record=record)
 
+    # ---- peak memory (fresh processes) ---------------------------------------------------------
+    mem = []
+    if BIG in nets:
+        nb = NN[BIG]
+        points = [(nb, None)] if quick else [(nb // 10, None), (nb, None), (10 * nb, None), (nb, 1024)]
+        for n, chunk in points:
+            prev = next((m for m in mem if m["chunk"] == chunk and m["iterations"] < n
+                         and str(m.get("error", "")).startswith("killed: resident")), None)
+            if prev:
+                mem.append({"net": BIG, "tasks": len(nets[BIG]), "iterations": n, "chunk": chunk, "skipped": True,
+                            "error": f"not run: {prev['iterations']:,} iterations already passed the cap"})
+                continue
+            cap = default_cap(args)
+            log(f"peak memory: {BIG}, {n:,} iterations, chunk_size={chunk or 'auto'} "
+                f"(cap {cap / 2**30 if cap else float('nan'):.1f} GiB) ...")
+            r = run_child({"kind": "mem", "harness": str(harness), "net": BIG, "n": n, "dist": "pert",
+                           "workers": 1, "chunk": chunk, "src": src}, cap_bytes=cap, timeout=420)
+            r.update({"net": BIG, "tasks": len(nets[BIG]), "iterations": n, "chunk": chunk, "cap": cap})
+            mem.append(r)
+            log("  " + (r.get("error") or f"peak RSS {r['maxrss'] / 2**30:.2f} GiB, {r['wall_s']:.1f} s"))
+        # a size that already passed the cap in a probe is not run in this process (it would end in
+        # MemoryError after a long time and leave this process bloated for the runs after it)
+        for m in mem:
+            if m["iterations"] == nb and str(m.get("error", "")).startswith(("killed: resident", "not run")):
+                gate = f"{BIG}|pmrisk|n{nb}|c{m['chunk']}"
+                errors[gate] = (f"pmrisk on {BIG} at {nb:,} iterations, chunk_size={m['chunk'] or 'auto'}: not timed, "
+                                "its memory probe passed the cap (see Peak memory)")
+                log(f"  {errors[gate]}")
+
     guard_cap = default_cap(args)
     env["mem_cap_gib"] = guard_cap / 2**30 if guard_cap else None
 
@@ -598,10 +648,11 @@ def main() -> None:
         inproc_first[dist] = time.perf_counter() - t1
     first["in_process_first_call_s"] = inproc_first
     env["first_inproc_net"] = nets_sel[0]
+    # one untimed call of every configuration at the timed size: besides compilation, the first call
+    # that needs more memory than the process has mapped pays the VM's first-touch cost (several x)
     for name in nets_sel:
-        nw = NN[name] if len(nets[name]) <= 1000 else min(NN[name], 1000)
-        for step in schedule(name, nw):
-            run_step(step, name, nw, 0, record=False)
+        for step in schedule(name, NN[name]):
+            run_step(step, name, NN[name], 0, record=False)
     log(f"  warm-up {time.perf_counter() - t0:.0f} s")
 
     # ---- interleaved repetitions -----------------------------------------------------------------
@@ -627,9 +678,12 @@ def main() -> None:
             run_pmrisk(scal_net, "pert", 1, n, rep + 1)
     probe = BIG in nets and not quick
     if probe:
-        log(f"chunk-size probe on {BIG}: chunk_size=1024, {sreps} reps ...")
+        log(f"chunk-size probe on {BIG}: chunk_size=1024, workers 1 and {W}, {min(sreps, reps_big)} reps ...")
+        for w in sorted({1, W}):
+            run_pmrisk(BIG, "pert", w, NN[BIG], 0, chunk=1024, record=False)      # warm-up
         for rep in range(min(sreps, reps_big)):
-            run_pmrisk(BIG, "pert", 1, NN[BIG], rep + 1, chunk=1024)
+            for w in sorted({1, W}):
+                run_pmrisk(BIG, "pert", w, NN[BIG], rep + 1, chunk=1024)
 
     worker.close()
 
@@ -649,21 +703,6 @@ def main() -> None:
         prof["net"] = pnet
         profiles.append(prof)
 
-    # ---- peak memory (fresh processes) ---------------------------------------------------------
-    mem = []
-    if BIG in nets:
-        nb = NN[BIG]
-        points = [(nb, None)] + ([] if quick else [(10 * nb, None), (nb, 1024)])
-        for n, chunk in points:
-            cap = default_cap(args)
-            log(f"peak memory: {BIG}, {n:,} iterations, chunk_size={chunk or 'auto'} "
-                f"(cap {cap / 2**30 if cap else float('nan'):.1f} GiB) ...")
-            r = run_child({"kind": "mem", "harness": str(harness), "net": BIG, "n": n, "dist": "pert",
-                           "workers": 1, "chunk": chunk, "src": src}, cap_bytes=cap, timeout=420)
-            r.update({"net": BIG, "tasks": len(nets[BIG]), "iterations": n, "chunk": chunk, "cap": cap})
-            mem.append(r)
-            log("  " + (r.get("error") or f"peak RSS {r['maxrss'] / 2**30:.2f} GiB, {r['wall_s']:.1f} s"))
-
     # ---- assemble --------------------------------------------------------------------------------
     rows = []
     for key, ws in walls.items():
@@ -671,8 +710,11 @@ def main() -> None:
         n = int(key.rsplit("|n", 1)[1])
         tasks = len(nets[name])
         m = med(ws)
+        us = [c[0] for c in cpus.get(key, []) if c[0] is not None]
+        ss = [c[1] for c in cpus.get(key, []) if c[1] is not None]
         rows.append({"key": key, "net": name, "impl": rest.rsplit("|n", 1)[0], "tasks": tasks, "iterations": n,
                      "walls": ws, "calls": calls[key], "wall_med": m, "tps": tasks * n / m,
+                     "cpu": cpus.get(key, []), "user_med": med(us), "sys_med": med(ss),
                      "ns_per_ts": m / (tasks * n) * 1e9, **stats_.get(key, {})})
     by = {r["key"]: r for r in rows}
 
@@ -714,11 +756,13 @@ def main() -> None:
                                           "reps": len(r["walls"])})
     if probe:
         for chunk in (None, 1024):
-            r = by.get(f"{BIG}|{pm_cfg('pert', 1, chunk)}|n{NN[BIG]}")
-            if r:
-                scaling["probe"].append({"net": BIG, "chunk": chunk or r.get("chunk_size"), "auto": chunk is None,
-                                         "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"],
-                                         "reps": len(r["walls"])})
+            for w in sorted({1, W}):
+                r = by.get(f"{BIG}|{pm_cfg('pert', w, chunk)}|n{NN[BIG]}")
+                if r:
+                    scaling["probe"].append({"net": BIG, "chunk": chunk or r.get("chunk_size"), "auto": chunk is None,
+                                             "workers": w, "wall_med": r["wall_med"], "ns_per_ts": r["ns_per_ts"],
+                                             "user_med": r.get("user_med"), "sys_med": r.get("sys_med"),
+                                             "reps": len(r["walls"])})
 
     results = {"env": env, "networks": netinfo, "rows": rows, "ratios": ratios, "first_call": first,
                "scaling": scaling, "memory": mem, "profiles": profiles, "errors": errors,
@@ -788,18 +832,26 @@ def render_md(R: dict) -> str:
              "(after warm-up; numba compilation excluded); peers: the harness adapter (model build + simulation + "
              "summary); reference: `reference.simulate(full=True)` (samples, forward + backward pass, "
              "criticality, exact Spearman of every task). Calls under 0.17 s are repeated for 0.5 s and averaged. "
-             "The peers and the reference are single-threaded.\n")
-    L.append("| network | engine | iterations | median wall s | M task-samples/s | ns / task-sample | reps | "
-             "P50 | P80 | mean |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+             "The peers and the reference are single-threaded. CPU user / sys = median CPU seconds per call of the "
+             "process running it (all its threads); sys is mostly page faults on freshly mapped memory, which cost "
+             "several microseconds each on this VM.\n")
+    L.append("| network | engine | iterations | median wall s | M task-samples/s | ns / task-sample | "
+             "CPU user / sys s | reps | P50 | P80 | mean |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     def order(r):
         return (list(R["networks"]).index(r["net"]), r["iterations"], not r["impl"].startswith("pmrisk"), r["impl"])
+    untimed = {net: [v for k, v in R["errors"].items() if k.startswith(f"{net}|pmrisk|n{NN[net]}|cNone")]
+               for net in R["networks"]}
     for r in sorted(R["rows"], key=order):
         if r["iterations"] != NN[r["net"]] or "|c" in r["impl"]:
             continue
+        if untimed.get(r["net"]):
+            L.append(f"| {r['net']} | **pmrisk (every configuration)** | {NN[r['net']]:,} | not timed: "
+                     f"{untimed.pop(r['net'])[0].split(': ', 1)[-1].removeprefix('not timed, ')} | | | | | | | |")
+        cpu = ("n/a" if r.get("user_med") is None else f"{r['user_med']:.3f} / {r['sys_med']:.3f}")
         L.append(f"| {r['net']} | {label(r['impl'])} | {r['iterations']:,} | {r['wall_med']:.3f} | "
                  f"{r['tps'] / 1e6:.2f} | "
-                 f"{r['ns_per_ts']:.1f} | {len(r['walls'])} | {f3(r.get('p50'), '{:.1f}')} | "
+                 f"{r['ns_per_ts']:.1f} | {cpu} | {len(r['walls'])} | {f3(r.get('p50'), '{:.1f}')} | "
                  f"{f3(r.get('p80'), '{:.1f}')} | {f3(r.get('mean'), '{:.1f}')} |")
     L.append("")
     L.append("## Ratios (throughput, > 1: pmrisk faster)\n")
@@ -815,6 +867,20 @@ def render_md(R: dict) -> str:
     L.append("|---|" + "---|" * len(cols))
     for name, rr in R["ratios"].items():
         L.append(f"| {name} | " + " | ".join(f3(rr.get(c[0])) for c in cols) + " |")
+    rows_by = {r["key"]: r for r in R["rows"]}
+    for net in R["networks"]:
+        for w in sorted({1, W}):
+            pr = rows_by.get(f"{net}|pmrisk|pert|w{w}|c1024|n{NN[net]}")
+            if not pr:
+                continue
+            parts = []
+            for impl, lab in (("pmcontrols|pert4", "pmcontrols"), ("trueppm|pertmom", "trueppm"),
+                              ("ref|pert4", "ref full (pert)")):
+                b = rows_by.get(f"{net}|{impl}|n{NN[net]}")
+                if b:
+                    parts.append(f"/ {lab} **{pr['tps'] / b['tps']:.2f}**")
+            L.append(f"\n{net} with `chunk_size=1024` (pert, {w} worker{'s' if w > 1 else ''}, "
+                     f"{pr['ns_per_ts']:.1f} ns / task-sample): " + ", ".join(parts) + ".")
     L.append("\npmrisk pert samples Beta-PERT lambda=4, as pmcontrols does; trueppm samples a Beta fitted by moments "
              "(same mean, sd (b-a)/6), the closest it offers. wN = all cores.\n")
     fc = R["first_call"]
@@ -836,6 +902,7 @@ def render_md(R: dict) -> str:
                  f"{R['env']['first_inproc_net']}, 100 iterations: "
                  + ", ".join(f"{k} {v:.2f} s" for k, v in ipf.items()) + ".\n")
     S = R["scaling"]
+    untimed_big = [v for k, v in R["errors"].items() if k.startswith(f"{BIG}|pmrisk|n{NN.get(BIG, N)}|cNone")]
     L.append("## Scaling (pmrisk, 1 worker)\n")
     L.append("With tasks (the main table's runs). ns / task-sample is flat if time is linear in tasks.\n")
     L.append("| network | dist | tasks | iterations | median wall s | ns / task-sample |")
@@ -851,17 +918,21 @@ def render_md(R: dict) -> str:
         for r in S["iterations"]:
             L.append(f"| {r['iterations']:,} | {r['reps']} | {r['wall_med']:.3f} | {r['ns_per_ts']:.1f} |")
     if S["probe"]:
-        L.append(f"\nChunk size on {BIG} ({NN.get(BIG, N):,} iterations, pert, 1 worker): the default against "
+        L.append(f"\nChunk size on {BIG} ({NN.get(BIG, N):,} iterations, pert): the default against "
                  "chunk_size=1024.\n")
-        L.append("| chunk_size | reps | median wall s | ns / task-sample |")
-        L.append("|---|---|---|---|")
+        L.append("| chunk_size | workers | reps | median wall s | ns / task-sample | CPU user / sys s |")
+        L.append("|---|---|---|---|---|---|")
+        if not any(r["auto"] for r in S["probe"]) and untimed_big:
+            L.append(f"| auto | | | not timed: {untimed_big[0].split(': ', 1)[-1].removeprefix('not timed, ')} | | |")
         for r in S["probe"]:
-            L.append(f"| {r['chunk']}{' (auto)' if r['auto'] else ''} | {r['reps']} | {r['wall_med']:.3f} | "
-                     f"{r['ns_per_ts']:.1f} |")
+            cpu = "n/a" if r.get("user_med") is None else f"{r['user_med']:.2f} / {r['sys_med']:.2f}"
+            L.append(f"| {r['chunk']}{' (auto)' if r['auto'] else ''} | {r.get('workers', 1)} | {r['reps']} | "
+                     f"{r['wall_med']:.3f} | {r['ns_per_ts']:.1f} | {cpu} |")
     L.append("")
     if R["memory"]:
         L.append("## Peak memory (pmrisk, fresh process, pert, 1 worker)\n")
-        L.append("Peak RSS = `ru_maxrss` of the process (interpreter + numba + project included); 'before' = RSS "
+        L.append("Peak RSS = `VmHWM` of the process (interpreter + numba + project included; not `ru_maxrss`, which "
+                 "Linux carries over from the forking parent); 'before' = RSS "
                  "after import, project build and a 64-iteration call. A probe is killed if its RSS passes the cap.\n")
         L.append("| network | iterations | chunk_size | peak RSS GiB | RSS before GiB | wall s | note |")
         L.append("|---|---|---|---|---|---|---|")
@@ -869,11 +940,15 @@ def render_md(R: dict) -> str:
         for m in R["memory"]:
             if "error" in m:
                 note = m["error"].strip().splitlines()[-1].replace("|", "/")[:200]
-                base = next((b for b in ok if b["chunk"] == m["chunk"] and b["iterations"] < m["iterations"]), None)
+                base = max((b for b in ok if b["chunk"] == m["chunk"] and b["iterations"] < m["iterations"]),
+                           key=lambda b: b["iterations"], default=None)
                 if base and m["error"].startswith("killed: resident"):
                     k = m["iterations"] / base["iterations"]
                     est = base["rss_before"] + k * (base["maxrss"] - base["rss_before"])
                     note += f"; linear extrapolation from {base['iterations']:,} iterations: ~{est / 2**30:.0f} GiB"
+                if m.get("skipped"):
+                    L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk'] or 'auto'} | | | | {note} |")
+                    continue
                 L.append(f"| {m['net']} | {m['iterations']:,} | {m['chunk'] or 'auto'} | "
                          f"> {m['watched_peak_rss'] / 2**30:.2f} | | > {m['elapsed_s']:.0f} | {note} |")
             else:

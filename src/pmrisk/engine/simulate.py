@@ -497,9 +497,10 @@ def midranks2(x: np.ndarray) -> np.ndarray:
 
 
 def auto_chunk_size(n_tasks: int) -> int:
-    """Iterations per chunk: ~1M task-samples (a few MB per buffer), a multiple of 64."""
-    c = (1 << 20) // max(n_tasks, 1)
-    return int(min(max(64, (c // 64) * 64), 16384))
+    """Iterations per chunk: ~128k task-samples (1 MB per [tasks, C] buffer, so a chunk's working
+    set stays in cache and buffers stay below the allocator's mmap threshold), a multiple of 64."""
+    c = (1 << 17) // max(n_tasks, 1)
+    return int(min(max(64, (c // 64) * 64), 4096))
 
 
 def resolve_seed(rng: int | np.random.SeedSequence | np.random.Generator | None) -> int:
