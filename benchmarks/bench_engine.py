@@ -406,7 +406,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 rep, 2,000 iterations, no 100k memory point")
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
     ap.add_argument("--reps-big", type=int, default=3,
-                    help=f"repetitions on {BIG} (default 3, at most --reps): one rep there is ~2 minutes today")
+                    help=f"repetitions on {BIG} (default 3, at most --reps): its calls are the long ones")
     ap.add_argument("--iterations", type=int, default=None, help="iterations (default 10,000; --quick 2,000)")
     ap.add_argument("--out", default=None, help="folder to write results.json and results.md into")
     ap.add_argument("--harness", default=str(DEFAULT_HARNESS), help="bench/peers folder (netgen.py, adapters.py, ...)")
