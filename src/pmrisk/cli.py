@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,19 +55,21 @@ def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _check_output(out: str, inputs: list[Path], suffix: str | None = None) -> Path:
+def _check_output(out: str, inputs: Sequence[Path], suffixes: str | Sequence[str] | None = None) -> Path:
     """Refuse an output path that is an input file, a folder, in a missing folder, or of the wrong type."""
     target = Path(out)
     for src in inputs:
         if target.exists() and src.exists() and target.resolve() == src.resolve():
-            raise _Fail(f"{out}: is the input file; pmrisk never overwrites its input. Choose another name.")
+            raise _Fail(f"{out}: is an input file; pmrisk never overwrites its input. Choose another name.")
+    if suffixes is not None:
+        allowed = [suffixes] if isinstance(suffixes, str) else list(suffixes)
+        if target.suffix.lower() not in allowed:
+            raise _Fail(f"{out}: give a file name ending in {' or '.join(allowed)}.")
     if target.is_dir():
         raise _Fail(f"{out}: is a folder; give a file name.")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise _Fail(f"{out}: the folder {parent} does not exist.")
-    if suffix is not None and target.suffix.lower() != suffix:
-        raise _Fail(f"{out}: give a file name ending in {suffix}.")
     return target
 
 

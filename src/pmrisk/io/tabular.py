@@ -166,6 +166,7 @@ class _Where:
     path: Path
     unit: str = "line"          # "line" (CSV) or "row" (Excel)
     sheet: str | None = None
+    entity: str = "task"        # what a row describes: "task" (task lists) or "risk" (registers)
 
     def at(self, line: int | None = None, *, task: str | None = None, field: str | None = None) -> str:
         out = str(self.path)
@@ -174,7 +175,7 @@ class _Where:
         if line is not None:
             out += f", {self.unit} {line}"
         if task:
-            out += f" (task {task})"
+            out += f" ({self.entity} {task})"
         if field:
             out += f", {field}"
         return out

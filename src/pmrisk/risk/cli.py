@@ -49,18 +49,9 @@ def _seed(value: str) -> int | None:
 
 def _target(out: str, inputs: Sequence[Path], suffixes: Sequence[str]) -> Path:
     """The output path, refused when it is an input file, a folder, in a missing folder or of another type."""
-    target = Path(out)
-    for src in inputs:
-        if target.exists() and src.exists() and target.resolve() == src.resolve():
-            raise _fail(f"{out}: is an input file; pmrisk never overwrites its input. Choose another name.")
-    if target.suffix.lower() not in suffixes:
-        raise _fail(f"{out}: give a file name ending in {' or '.join(suffixes)}.")
-    if target.is_dir():
-        raise _fail(f"{out}: is a folder; give a file name.")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.exists():
-        raise _fail(f"{out}: the folder {parent} does not exist.")
-    return target
+    from pmrisk.cli import _check_output
+
+    return _check_output(out, inputs, suffixes)
 
 
 def _simulate(project: Any, iterations: int, seed: str, mitigated: bool) -> Any:

@@ -57,6 +57,15 @@ def _str_list(v: Any) -> Any:
     return v
 
 
+def _id_text(v: Any) -> Any:
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _selector(v: Any) -> Any:
+    """``affects`` / ``applies_to``: a mapping ``{tasks, tags}`` or a list (or text) of task ids."""
+    return v if isinstance(v, dict) else _str_list(v)
+
+
 class SelectorIn(_Strict):
     tasks: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -96,12 +105,8 @@ class RiskIn(_Strict):
     response: str | None = None
     notes: str | None = None
 
-    _id = field_validator("id", mode="before")(lambda cls, v: str(v) if isinstance(v, int) else v)
-
-    @field_validator("affects", mode="before")
-    @classmethod
-    def _affects(cls, v: Any) -> Any:
-        return v if isinstance(v, dict) else _str_list(v)
+    _id = field_validator("id", mode="before")(lambda cls, v: _id_text(v))
+    _affects = field_validator("affects", mode="before")(lambda cls, v: _selector(v))
 
 
 class DriverIn(_Strict):
@@ -113,12 +118,8 @@ class DriverIn(_Strict):
     scale_cost: bool = False
     notes: str | None = None
 
-    _id = field_validator("id", mode="before")(lambda cls, v: str(v) if isinstance(v, int) else v)
-
-    @field_validator("applies_to", mode="before")
-    @classmethod
-    def _applies(cls, v: Any) -> Any:
-        return v if isinstance(v, dict) else _str_list(v)
+    _id = field_validator("id", mode="before")(lambda cls, v: _id_text(v))
+    _applies = field_validator("applies_to", mode="before")(lambda cls, v: _selector(v))
 
 
 class CorrelationIn(_Strict):

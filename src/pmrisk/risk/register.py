@@ -350,21 +350,9 @@ _OUTPUTS = frozenset(_OUTPUT_ALIASES)
 # --------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _RWhere(_Where):
+def _RWhere(path: Path, unit: str, sheet: str | None = None) -> _Where:  # noqa: N802 - reads like the class
     """Error locations that name the risk rather than a task."""
-
-    def at(self, line: int | None = None, *, task: str | None = None, field: str | None = None) -> str:
-        out = str(self.path)
-        if self.sheet is not None:
-            out += f", sheet '{self.sheet}'"
-        if line is not None:
-            out += f", {self.unit} {line}"
-        if task:
-            out += f" (risk {task})"
-        if field:
-            out += f", {field}"
-        return out
+    return _Where(path, unit, sheet, entity="risk")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -466,7 +454,7 @@ def read_register(path: str | os.PathLike[str], matrix: RiskMatrix | None = None
     return _parse(rows, where, m)
 
 
-def _read_excel(path: Path) -> tuple[list[list[_Cell]], _RWhere]:
+def _read_excel(path: Path) -> tuple[list[list[_Cell]], _Where]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
@@ -510,7 +498,7 @@ def _find_header(rows: list[list[_Cell]]) -> int | None:
     return filled[0] if filled else None
 
 
-def _columns(header: list[_Cell], body: list[list[_Cell]], where: _RWhere) -> tuple[dict[int, _Column], list[str]]:
+def _columns(header: list[_Cell], body: list[list[_Cell]], where: _Where) -> tuple[dict[int, _Column], list[str]]:
     line = header[0].line if header else None
     first: list[tuple[int, str, list[str]]] = []
     second: list[tuple[int, str, list[str]]] = []
@@ -582,7 +570,7 @@ def _looks_number(s: str) -> bool:
     return re.fullmatch(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", s) is not None
 
 
-def _parse(rows: list[list[_Cell]], where: _RWhere, matrix: RiskMatrix) -> RegisterRows:
+def _parse(rows: list[list[_Cell]], where: _Where, matrix: RiskMatrix) -> RegisterRows:
     h = _find_header(rows)
     if h is None:
         raise where.error(None, "the register is empty",
@@ -624,7 +612,7 @@ def _parse(rows: list[list[_Cell]], where: _RWhere, matrix: RiskMatrix) -> Regis
 _Row = dict[str, tuple[_Cell, _Column]]
 
 
-def _entry(rid: str, row: _Row, line: int, where: _RWhere, matrix: RiskMatrix) -> dict[str, Any]:
+def _entry(rid: str, row: _Row, line: int, where: _Where, matrix: RiskMatrix) -> dict[str, Any]:
     def text(col: str) -> str | None:
         c = row.get(col)
         return _text(c[0].value) if c else None
@@ -702,14 +690,14 @@ def _num_out(x: float) -> int | float:
     return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 
-def _number_cell(cell: _Cell, col: _Column, where: _RWhere, rid: str) -> int | float | None:
+def _number_cell(cell: _Cell, col: _Column, where: _Where, rid: str) -> int | float | None:
     v = _number(cell, where, rid)
     if v is None:
         return None
     return _num_out(v * col.scale) if col.scale != 1.0 else v
 
 
-def _probability(row: _Row, prefix: str, where: _RWhere, rid: str, matrix: RiskMatrix) -> float | None:
+def _probability(row: _Row, prefix: str, where: _Where, rid: str, matrix: RiskMatrix) -> float | None:
     """A probability from the ``probability`` cell (value, percentage or band), else from its band cell."""
     c = row.get(f"{prefix}probability")
     if c is not None:
@@ -744,7 +732,7 @@ def _probability(row: _Row, prefix: str, where: _RWhere, rid: str, matrix: RiskM
     return None
 
 
-def _check_p(p: float, cell: _Cell, where: _RWhere, rid: str) -> float:
+def _check_p(p: float, cell: _Cell, where: _Where, rid: str) -> float:
     if not 0.0 <= p <= 1.0:
         hint = f" Did you mean {p / 100:g} ({p:g}%)?" if 1 < p <= 100 else ""
         raise where.error(cell.line, f"probability {_text(cell.value)} is outside 0-100%",
@@ -753,7 +741,7 @@ def _check_p(p: float, cell: _Cell, where: _RWhere, rid: str) -> float:
     return float(f"{p:.12g}")
 
 
-def _band(c: tuple[_Cell, _Column], where: _RWhere, rid: str, matrix: RiskMatrix) -> int:
+def _band(c: tuple[_Cell, _Column], where: _Where, rid: str, matrix: RiskMatrix) -> int:
     cell = c[0]
     band = matrix.parse_band(cell.value)
     if band is None:
@@ -763,7 +751,7 @@ def _band(c: tuple[_Cell, _Column], where: _RWhere, rid: str, matrix: RiskMatrix
     return band
 
 
-def _spec_text(cell: _Cell, where: _RWhere, rid: str) -> dict[str, Any]:
+def _spec_text(cell: _Cell, where: _Where, rid: str) -> dict[str, Any]:
     text = _text(cell.value) or ""
     try:
         spec = yaml.safe_load(text)
@@ -781,7 +769,7 @@ def _spec_text(cell: _Cell, where: _RWhere, rid: str) -> dict[str, Any]:
     return out if isinstance(out, dict) else {"dist": "fixed", "value": out}
 
 
-def _single(row: _Row, col: str, where: _RWhere, rid: str) -> Any:
+def _single(row: _Row, col: str, where: _Where, rid: str) -> Any:
     """A number or a distribution spec (``{dist: ...}``) from one cell; None when empty."""
     c = row.get(col)
     if c is None:
@@ -792,7 +780,7 @@ def _single(row: _Row, col: str, where: _RWhere, rid: str) -> Any:
     return _number_cell(cell, column, where, rid)
 
 
-def _range(row: _Row, prefix: str, where: _RWhere, rid: str, matrix: RiskMatrix, *, use_band: bool = True) -> Any:
+def _range(row: _Row, prefix: str, where: _Where, rid: str, matrix: RiskMatrix, *, use_band: bool = True) -> Any:
     """The impact of columns ``<prefix>dist/min/likely/max`` (or ``<prefix>band``): a number, a spec or None."""
     kind = "time" if "time" in prefix else "cost"
     dist_c = row.get(f"{prefix}dist")
@@ -855,7 +843,7 @@ def _range(row: _Row, prefix: str, where: _RWhere, rid: str, matrix: RiskMatrix,
     return spec
 
 
-def _response(cell: _Cell, where: _RWhere, rid: str) -> str:
+def _response(cell: _Cell, where: _Where, rid: str) -> str:
     text = _text(cell.value) or ""
     key = _alnum(text)
     if key in _RESPONSE_WORDS:
