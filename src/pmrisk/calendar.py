@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -128,5 +129,5 @@ class Calendar:
                    holidays=tuple(holidays or ()))
 
 
-def _to_date(value: np.datetime64) -> dt.date:
+def _to_date(value: Any) -> dt.date:
     return value.astype("datetime64[D]").astype(dt.date)

@@ -1091,7 +1091,7 @@ class Discrete(Distribution):
         object.__setattr__(self, "values", tuple(merged))
         object.__setattr__(self, "weights", tuple(merged.values()))
         w_arr = np.array(self.weights)
-        p = w_arr / math.fsum(self.weights)
+        p = w_arr / math.fsum(self.weights or ())
         # u in [bounds[k-1], bounds[k]) -> values[k]; the boundary after the last value of positive
         # weight is +inf, so rounding can never select a trailing value of weight 0
         bounds = np.cumsum(p)[:-1]
@@ -1620,35 +1620,35 @@ class _UniformGroup(_Group):
     kind = "uniform"
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
-        _uniform_ppf(u, *self.cols, out)
+        _uniform_ppf(u, *self.cols, out)  # type: ignore[call-arg]
 
 
 class _TriangularGroup(_Group):
     kind = "triangular"
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
-        _triangular_ppf(u, *self.cols, out)
+        _triangular_ppf(u, *self.cols, out)  # type: ignore[call-arg]
 
 
 class _NormalGroup(_Group):
     kind = "normal"
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
-        _normal_ppf(u, *self.cols, out)
+        _normal_ppf(u, *self.cols, out)  # type: ignore[call-arg]
 
 
 class _TruncNormalGroup(_Group):
     kind = "truncnormal"
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
-        _truncnormal_ppf(u, *self.cols, out)
+        _truncnormal_ppf(u, *self.cols, out)  # type: ignore[call-arg]
 
 
 class _LognormalGroup(_Group):
     kind = "lognormal"
 
     def apply(self, u: np.ndarray, out: np.ndarray) -> None:
-        _lognormal_ppf(u, *self.cols, out)
+        _lognormal_ppf(u, *self.cols, out)  # type: ignore[call-arg]
 
 
 class _PertGroup(_Group):
@@ -1717,8 +1717,9 @@ class _DiscreteGroup(_Group):
         self.bounds, self.values = bounds, values
         blen = np.array([b.size for b in bounds], dtype=np.intp)
         vlen = np.array([v.size for v in values], dtype=np.intp)
-        self.vecs = [np.concatenate(bounds), np.concatenate([[0], np.cumsum(blen)[:-1]]).astype(np.intp),
-                     blen, np.concatenate(values), np.concatenate([[0], np.cumsum(vlen)[:-1]]).astype(np.intp)]
+        self.vecs: list[np.ndarray] = [
+            np.concatenate(bounds), np.concatenate([[0], np.cumsum(blen)[:-1]]).astype(np.intp),
+            blen, np.concatenate(values), np.concatenate([[0], np.cumsum(vlen)[:-1]]).astype(np.intp)]
         k = int(vlen.max())
         self.k = k
         if k > self._MAX_COUNTED:

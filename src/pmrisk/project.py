@@ -320,7 +320,7 @@ def _format_validation_error(err: ValidationError, data: Mapping[str, Any], sour
     errors = []
     for place, group in by_place.items():
         if len(group) > 1 and place and place[-1] in ("duration", "fixed", "per_day", "cost"):
-            e = dict(group[0])
+            e = dict(group[0])  # type: ignore[assignment]
             e["type"] = "dist_union"
             e["loc"] = place
             e["msg"] = ("expected a number or a distribution such as {dist: pert, min: 5, likely: 8, max: 15}"

@@ -297,7 +297,7 @@ class SimulationResult:
                 "finish": {f"P{lv}": histogram_quantile(self.finish_hist[k], self.finish_lo[k],
                                                         self.finish_hi[k], lv / 100) for lv in (50, 80)},
             }
-            if self.task_duration_mean is not None:
+            if self.task_duration_mean is not None and self.task_duration_sd is not None:
                 tasks[tid]["duration"] = {"mean": float(self.task_duration_mean[k]),
                                           "sd": float(self.task_duration_sd[k])}
             if tid in self.merge_bias:

@@ -16,7 +16,7 @@ try:  # pragma: no cover - exercised implicitly
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
-    _numba = None
+    _numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 

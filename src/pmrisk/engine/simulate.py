@@ -33,6 +33,7 @@ histogram of its simulated durations (exact for the point masses risks create).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import threading
@@ -270,6 +271,11 @@ class _Acc1:
         self.occurred = np.zeros(n_risks, dtype=np.int64)
 
 
+def _pass1_into(plan: _Plan, finish_out: np.ndarray, cost_out: np.ndarray, first: int, count: int,
+                keep: tuple[int, int], acc: _Acc1 | None) -> None:
+    _pass1(plan, first, count, keep, acc, finish_out, cost_out)
+
+
 def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None,
            finish_out: np.ndarray, cost_out: np.ndarray) -> None:
     """One chunk of pass 1: project finish and cost into their iterations' slots, the rest into
@@ -284,6 +290,7 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     finish = finish_out[lo:hi]
     finish[:] = ef.max(axis=0) if n else 0.0
     cost = cost_out[lo:hi]
+    assert smp.fixed is not None and smp.per_day is not None     # sampled with costs
     if plan.reference:
         cost[:] = kernels.cost_reference(dur, smp.fixed, smp.per_day)
     else:
@@ -691,8 +698,8 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
             run.total = 2 * target * n
             finish = np.concatenate([finish, np.empty(target - n_done)])
             cost = np.concatenate([cost, np.empty(target - n_done)])
-            accs += run.run(lambda f, c, k, acc, fo=finish, co=cost: _pass1(plan, f, c, k, acc, fo, co),
-                            n_done, target, lambda: _Acc1(n, n_risks))
+            accs += run.run(functools.partial(_pass1_into, plan, finish, cost), n_done, target,
+                            lambda: _Acc1(n, n_risks))
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
                 break
@@ -735,7 +742,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
             acc3 = run.run(lambda f, c, k, acc: _pass3(plan, f, c, k, acc, dbins, grade_of_bin, rank2), 0, n_iter,
                            lambda: [BigSum(n_aff) for _ in range(3)])
             s3 = [BigSum.merged([x[i] for x in acc3], n_aff) for i in range(3)]
-            sens[affected] = _spearman_from_sums(*s3, rank2, n_iter)
+            sens[affected] = _spearman_from_sums(s3[0], s3[1], s3[2], rank2, n_iter)
         sens[plan.dur_constant] = 0.0
 
         # ---- risk ranking: one light pass per risk, same random numbers -------------------
@@ -884,6 +891,7 @@ def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated:
     first, count = 0, -(-iterations // plan.unc.block) * plan.unc.block
     smp = _sample(plan, first, count, (0, iterations))
     es, ef = _forward(plan, smp.dur)
+    assert smp.fixed is not None and smp.per_day is not None
     cost = kernels.cost_reference(smp.dur, smp.fixed, smp.per_day)
     if smp.extra_cost is not None:
         cost = cost + smp.extra_cost

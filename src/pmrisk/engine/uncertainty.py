@@ -21,6 +21,7 @@ pre- and post-mitigation runs, and runs with one risk left out, share their rand
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Uncertainty:
     branch_rows: list[list[np.ndarray]] = field(default_factory=list)
     corr_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     corr_chol: np.ndarray | None = None
-    correlation: object | None = None                                # the CorrelationModel, for reports
+    correlation: Any = None                                          # the CorrelationModel, for reports
     affected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # duration not monotone in own grade
 
     @property
@@ -231,9 +232,9 @@ def compile_uncertainty(model: RiskModel, net: Network, task_probability: dict[s
             cum = np.cumsum([o.probability for o in b.options])
             cum[-1] = 1.0 + 1e-12       # every uniform in (0, 1) picks an option
             unc.branch_cum.append(cum[:-1])
-            rows = [np.array([pos[t] for t in o.tasks], dtype=np.int64) for o in b.options]
-            unc.branch_rows.append(rows)
-            for r in rows:
+            option_rows = [np.array([pos[t] for t in o.tasks], dtype=np.int64) for o in b.options]
+            unc.branch_rows.append(option_rows)
+            for r in option_rows:
                 affected[r] = True
     if model.correlations:
         cm = model.correlation_model

@@ -22,7 +22,7 @@ class _LineLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that records the line of every task mapping (never constructs objects)."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     # remember where the mapping starts; popped again before validation
     mapping["__line__"] = node.start_mark.line + 1

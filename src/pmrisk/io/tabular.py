@@ -861,7 +861,7 @@ def _duration(row: _Row, tid: str, milestone: bool, default_dist: str | None,
         required = ("mean", "sd") if ("mean" in params or "sd" in params) else ("p10", "p90")
         optional: tuple[str, ...] = ()
     elif dist in _DISTS:
-        required, optional = _DISTS[dist]
+        required, optional = _DISTS[dist]  # type: ignore[assignment]
     else:                                          # a name only the distributions module knows
         spec: dict[str, Any] = {"dist": dist, **params}
         return spec

@@ -89,7 +89,8 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
         lines.append("")
         lines.append(click.style("Risks ranked by what each does to P80" + (" (mitigated state)" if result.mitigated
                                                                               else "") + ":", bold=True))
-        reg = result.risks().head(top or None)
+        reg = result.risks()
+        reg = reg.head(top) if top else reg
         rows = []
         for rid, r in reg.iterrows():
             occ = f"{100 * r['occurrence']:.0f}%"
@@ -123,7 +124,7 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
     if top:
         lines.append("")
         tor = result.tornado(top=top)
-        rows = [[tid, str(r["name"])[:40], f"{r['sensitivity']:+.2f}", _pct(r["criticality"])]
+        rows = [[str(tid), str(r["name"])[:40], f"{r['sensitivity']:+.2f}", _pct(r["criticality"])]
                 for tid, r in tor.iterrows()]
         lines.append(click.style("What drives the finish (Spearman sensitivity, criticality index):", bold=True))
         lines += ["  " + ln for ln in _table(rows, ["Task", "Name", "Sensitivity", "Critical"], text_columns=2)]
