@@ -118,6 +118,14 @@ BAD = {
     "calibration not yet": ("tasks:\n  - {id: A, duration: 3}\ncalibration: {model: m.json}\n",
                             ["calibration", "cannot apply yet"]),
     "missing file": (None, ["no such file"]),
+    "nan lag": ("tasks:\n  - {id: A, duration: 1}\n  - {id: B, duration: 1, depends_on: [{task: A, lag: .nan}]}\n",
+                ["task B", "lag", "finite"]),
+    "infinite budget": ("project: {budget: .inf}\ntasks:\n  - {id: A, duration: 1}\n", ["budget", "finite"]),
+    "huge duration": ("tasks:\n  - {id: A, duration: 1.0e+12}\n", ["task A", "beyond the largest value"]),
+    "impossible date": ("project:\n  start: 2027-13-45\ntasks:\n  - {id: A, duration: 1}\n",
+                        ["line 2", "not a valid date"]),
+    "negative deadline": ("project: {deadline: -3}\ntasks:\n  - {id: A, duration: 1}\n",
+                          ["deadline", "is negative"]),
 }
 
 
@@ -169,3 +177,24 @@ def test_other_formats_json_and_toml(tmp_path):
     bad.write_text('{"tasks": [\n  {"id": "A" "duration": 1}]}')
     res = run(["validate", bad])
     assert res.exit_code == 2 and "line 2" in res.output
+
+
+def test_out_of_range_options_are_usage_errors(tmp_path):
+    f = write(tmp_path, GOOD)
+    for args in (["--chunk-size", "100000"], ["-n", "200000000"], ["--max-iterations", "200000000"], ["-n", "0"]):
+        res = run(["simulate", f, *args])
+        assert res.exit_code == 2 and "Traceback" not in res.output, args
+
+
+def test_yaml_aliases_do_not_explode(tmp_path):
+    import time
+
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 10) + "]")
+    lines.append("tasks: [{id: A, duration: 1}]")
+    f = write(tmp_path, "\n".join(lines) + "\n")
+    t0 = time.perf_counter()
+    res = run(["validate", f])
+    assert time.perf_counter() - t0 < 5
+    assert res.exit_code == 2 and "unknown key" in res.output

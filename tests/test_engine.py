@@ -382,3 +382,10 @@ def test_midranks_match_scipy():
     assert np.array_equal(midranks2(x), np.rint(2 * stats.rankdata(x)).astype(np.int64))
     y = np.random.default_rng(4).normal(size=1000)
     assert np.array_equal(midranks2(y), np.rint(2 * stats.rankdata(y)).astype(np.int64))
+
+
+def test_cli_limits_match_the_engine():
+    from pmrisk import cli
+    from pmrisk.engine import simulate as eng
+
+    assert (cli.MAX_RUN_ITERATIONS, cli.MAX_CHUNK) == (eng.MAX_RUN_ITERATIONS, eng.MAX_CHUNK)

@@ -130,4 +130,10 @@ class Calendar:
 
 
 def _to_date(value: Any) -> dt.date:
-    return value.astype("datetime64[D]").astype(dt.date)
+    out = value.astype("datetime64[D]").astype(dt.date)
+    if not isinstance(out, dt.date):         # numpy gives an int beyond year 9999
+        from pmrisk.errors import ProjectError
+
+        raise ProjectError(f"a date {value} working days' worth past the start lies beyond 9999-12-31; "
+                           "check the durations and lags (are they in working days?).")
+    return out

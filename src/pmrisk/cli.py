@@ -21,6 +21,8 @@ import click
 from pmrisk.errors import PmriskError, PmriskWarning
 
 EXIT_USAGE = 2
+MAX_RUN_ITERATIONS = 100_000_000     # as pmrisk.engine.simulate (not imported here: start-up time)
+MAX_CHUNK = 65_536
 DEFAULT_SEED = 42
 
 
@@ -111,20 +113,20 @@ def _parse_seed(value: str) -> int | None:
 
 @main.command()
 @click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Monte Carlo iterations.")
+@click.option("-n", "--iterations", type=click.IntRange(min=1, max=MAX_RUN_ITERATIONS), default=10_000,
+              show_default=True, help="Monte Carlo iterations.")
 @click.option("--seed", default=str(DEFAULT_SEED), show_default=True,
               help="Random seed (same seed, same result); 'random' for fresh entropy (the seed used is shown).")
 @click.option("--json", "json_out", metavar="OUT|-", default=None,
               help="Write the JSON summary to a file, or to standard output with '-'.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Threads (0 = all cores). Never changes the result.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+@click.option("--chunk-size", type=click.IntRange(min=1, max=MAX_CHUNK), default=None,
               help="Iterations per chunk (default: automatic). Never changes the result.")
 @click.option("--p80-tolerance", type=click.FloatRange(min=0, min_open=True), default=None, metavar="DAYS",
               help="Keep doubling the iterations until the P80 duration's standard error is at most DAYS.")
-@click.option("--max-iterations", type=click.IntRange(min=1), default=1_000_000, show_default=True,
-              help="Upper bound on iterations with --p80-tolerance.")
+@click.option("--max-iterations", type=click.IntRange(min=1, max=MAX_RUN_ITERATIONS), default=1_000_000,
+              show_default=True, help="Upper bound on iterations with --p80-tolerance.")
 @click.option("--top", type=click.IntRange(min=0), default=8, show_default=True,
               help="Tasks and risks shown in the tables.")
 @click.option("--mitigated", is_flag=True,
@@ -180,7 +182,7 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary,
                              currency=project.currency)
     if json_out is not None:
-        _write_output(json.dumps(summary, indent=2), json_out, [project_file])
+        _write_output(json.dumps(summary, indent=2, allow_nan=False), json_out, [project_file])
         if json_out == "-":
             return
     click.echo(format_summary(result, top=top))
@@ -210,7 +212,7 @@ def validate(project_file: Path, json_out: str | None) -> None:
     project = pmrisk.load_project(project_file)
     report = validate_project(project)
     if json_out is not None:
-        _write_output(json.dumps(report, indent=2), json_out, [project_file])
+        _write_output(json.dumps(report, indent=2, allow_nan=False), json_out, [project_file])
         if json_out == "-":
             return
     click.secho(f"{project_file}: valid", fg="green", bold=True)

@@ -95,6 +95,22 @@ _EXAMPLES: dict[str, str] = {
 }
 
 
+def check_range(d: Distribution, limit: float, what: str) -> None:
+    """Refuse a distribution whose values reach beyond ``limit`` in size (at its 1e-9 tails).
+
+    Raises
+    ------
+    DistributionError
+        Naming ``what``, the value reached and the limit.
+    """
+    for q in (1e-9, 1 - 1e-9):
+        v = float(d.ppf(np.array([q]))[0])
+        if not math.isfinite(v) or abs(v) > limit:
+            raise DistributionError(
+                f"{what}: the distribution reaches {v:g}, beyond the largest value pmrisk accepts here "
+                f"({limit:g}); check the units and the parameters.")
+
+
 def _scipy_stats() -> Any:
     """``scipy.stats``, imported on first use (it costs ~0.5 s at start-up and only tests need it)."""
     from scipy import stats

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pmrisk.calendar import Calendar, normalise_weekday
-from pmrisk.distributions import Distribution, Fixed, parse_distribution
+from pmrisk.distributions import Distribution, Fixed, check_range, parse_distribution
 from pmrisk.errors import CyclicDependencyError, DistributionError, ProjectError, UnsupportedFeatureError
 from pmrisk.risk.model import Driver, Risk, RiskModel, build_risk_model
 
@@ -64,6 +64,19 @@ class ProjectIn(_Strict):
     cost_of_delay_per_day: Number | None = None
     correlation_repair: str | None = None
 
+    @field_validator("budget", "cost_of_delay_per_day")
+    @classmethod
+    def _money(cls, v: Any) -> Any:
+        _finite(v, "the amount", MAX_MONEY)
+        if v is not None and v < 0:
+            raise ValueError(f"{v!r} is negative; give an amount >= 0")
+        return v
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, v: Any) -> Any:
+        return _finite(v, "the deadline", MAX_DAYS)
+
     @field_validator("correlation_repair")
     @classmethod
     def _repair(cls, v: str | None) -> str | None:
@@ -72,10 +85,30 @@ class ProjectIn(_Strict):
         return None if v is None else str(v).strip().lower()
 
 
+MAX_DAYS = 1_000_000          # working days: ~3,800 years; anything larger is a unit mistake
+MAX_MONEY = 1e15
+
+
+def _finite(value: Any, what: str, limit: float) -> Any:
+    if value is None or isinstance(value, dt.date):
+        return value
+    v = float(value)
+    if v != v or abs(v) == float("inf"):
+        raise ValueError(f"{what} must be a finite number, not {value!r}")
+    if abs(v) > limit:
+        raise ValueError(f"{what} {value!r} is out of range (at most {limit:g} in size); check the units")
+    return value
+
+
 class LinkIn(_Strict):
     task: str
     type: str = "FS"
     lag: Number = 0
+
+    @field_validator("lag")
+    @classmethod
+    def _lag(cls, v: Any) -> Any:
+        return _finite(v, "the lag", MAX_DAYS)
 
     @field_validator("task", mode="before")
     @classmethod
@@ -107,6 +140,11 @@ class TaskIn(_Strict):
     start_no_earlier_than: dt.date | Number | None = None
     probability: Number | None = None
     notes: str | None = None
+
+    @field_validator("start_no_earlier_than")
+    @classmethod
+    def _snet(cls, v: Any) -> Any:
+        return _finite(v, "start_no_earlier_than", MAX_DAYS)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -391,6 +429,7 @@ def _dist(spec: Any, what: str, *, nonneg: bool, source: str | None) -> Distribu
             raise ProjectError(
                 f"{what}: the distribution allows negative values (lowest {lo:g}); "
                 "durations and costs must be >= 0. Raise the minimum to 0 or more.")
+    check_range(d, MAX_DAYS if what.endswith("duration") else MAX_MONEY, what)
     return d
 
 
@@ -522,8 +561,9 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
 
     deadline = _offset(pin.deadline, start, cal, f"{_src(source)}project.deadline", source, deadline=True)
     if deadline is not None and deadline < 0:
-        raise ProjectError(f"{_src(source)}project.deadline: {pin.deadline} is before the project start "
-                           f"{start}; move the deadline after the start.")
+        when = f"is before the project start {start}" if start is not None else "is negative"
+        raise ProjectError(f"{_src(source)}project.deadline: {pin.deadline} {when}; give a deadline after the "
+                           "start (a date, or working days >= 0).")
     if pin.budget is not None and (pin.budget != pin.budget or pin.budget < 0):
         raise ProjectError(f"{_src(source)}project.budget: {pin.budget!r} must be a number >= 0.")
     return Project(name=pin.name, tasks=tuple(tasks), start=start, calendar=cal, currency=pin.currency,

@@ -54,7 +54,7 @@ from pmrisk.engine.network import FF, FS, SF, Network, compile_network
 from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, seed_key, uniforms
 from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
 from pmrisk.errors import PmriskWarning
-from pmrisk.project import Project
+from pmrisk.project import MAX_DAYS, Project
 
 HIST_BINS = 1024
 P_LEVELS = (5, 10, 20, 50, 80, 90, 95)
@@ -151,6 +151,7 @@ def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: b
     extra = occurred = None
     if plan.unc.active:
         extra, occurred = plan.unc.apply(plan.key, first, dur, fixed)
+        np.minimum(dur, MAX_DAYS, out=dur)     # risk delays and factors cannot push a task past the cap
     return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred)
 
 
@@ -311,8 +312,11 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
     dq = np.rint(dur * DURATION_QUANTUM).astype(np.int64)
     top = int(dq.max()) if dq.size else 0
-    acc.dsum.add(dq.sum(axis=1), dur.shape[1] * top)
-    acc.dsq.add((dq * dq).sum(axis=1), dur.shape[1] * top * top)
+    step = max(1, (1 << 62) // max(top * top, 1))       # iterations whose squares sum below 2**62
+    for s0 in range(0, dq.shape[1], step):
+        piece = dq[:, s0:s0 + step]
+        acc.dsum.add(piece.sum(axis=1), piece.shape[1] * top)
+        acc.dsq.add((piece * piece).sum(axis=1), piece.shape[1] * top * top)
     if smp.occurred is not None:
         acc.occurred += smp.occurred.sum(axis=1)
 

@@ -29,17 +29,34 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     return mapping
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date ({exc}); write dates as YYYY-MM-DD",
+            node.start_mark) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def _strip_lines(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        obj.pop("__line__", None)
-        for v in obj.values():
-            _strip_lines(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            _strip_lines(v)
+def _strip_lines(obj: Any, seen: set[int] | None = None) -> Any:
+    """Remove the ``__line__`` keys, visiting each object once (YAML aliases share objects, and a
+    file of nested aliases must not take exponential time)."""
+    seen = set() if seen is None else seen
+    stack = [obj]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, dict):
+            cur.pop("__line__", None)
+            stack.extend(v for v in cur.values() if isinstance(v, dict | list))
+        elif isinstance(cur, list):
+            stack.extend(v for v in cur if isinstance(v, dict | list))
     return obj
 
 

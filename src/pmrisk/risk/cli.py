@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -65,8 +66,8 @@ def register() -> None:
     """The risk register: rank the risks, export the register, import one into a project file."""
 
 
-_iterations = click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
-                           help="Monte Carlo iterations.")
+_iterations = click.option("-n", "--iterations", type=click.IntRange(min=1, max=100_000_000), default=10_000,
+                           show_default=True, help="Monte Carlo iterations.")
 _seed_option = click.option("--seed", default=str(DEFAULT_SEED), show_default=True,
                             help="Random seed (same seed, same result); 'random' for fresh entropy.")
 _mitigated = click.option("--mitigated", is_flag=True, help="Simulate the risks after their responses.")
@@ -109,7 +110,18 @@ def rank(project_file: Path, iterations: int, seed: str, mitigated: bool, json_o
 def _emit_json(data: Mapping[str, Any], out: str, inputs: list[Path]) -> None:
     from pmrisk.cli import _write_output
 
-    _write_output(json.dumps(data, indent=2, default=str), out, inputs)
+    _write_output(json.dumps(_finite_json(data), indent=2, default=str, allow_nan=False), out, inputs)
+
+
+def _finite_json(obj: Any) -> Any:
+    """NaN and infinities (an empty statistic) become null: JSON has no NaN."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: _finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_json(v) for v in obj]
+    return obj
 
 
 def format_ranking(rows: Sequence[Mapping[str, Any]], name: str, iterations: int, seed: int, mitigated: bool,
@@ -244,7 +256,12 @@ def import_register(register_file: Path, project_file: Path, out: str) -> None:
     if out != "-":
         _target(out, inputs, _YAML)
     data, _lines = read_project_data(project_file)
-    spec = data.get("risk_matrix") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        from pmrisk.errors import ProjectError
+
+        raise ProjectError(f"{project_file}: the project file must be a mapping with a 'tasks' list "
+                           f"(got {type(data).__name__}); see examples/.")
+    spec = data.get("risk_matrix")
     matrix = RiskMatrix.from_spec(spec, source=str(project_file))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PmriskWarning)

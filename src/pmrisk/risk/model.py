@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pmrisk.distributions import Distribution, parse_distribution
+from pmrisk.distributions import Distribution, check_range, parse_distribution
 from pmrisk.errors import DistributionError, ProjectError
 
 Number = float | int
@@ -328,6 +328,8 @@ def _dist(spec: Any, what: str, *, lower: float | None = None) -> Distribution:
     if lower is not None and d.support()[0] < lower:
         raise ProjectError(f"{what}: the distribution allows values below {lower:g} (lowest "
                            f"{d.support()[0]:g}); a factor multiplies durations and must be >= {lower:g}.")
+    limit = 1000.0 if lower is not None else (1e6 if what.endswith(("delay", ".delay")) else 1e15)
+    check_range(d, limit, what)
     return d
 
 
