@@ -96,14 +96,15 @@ _EXAMPLES: dict[str, str] = {
 
 
 def check_range(d: Distribution, limit: float, what: str) -> None:
-    """Refuse a distribution whose values reach beyond ``limit`` in size (at its 1e-9 tails).
+    """Refuse a distribution whose values reach beyond ``limit`` in size at its 1e-6 tails (a unit
+    mistake; the engine also caps sampled durations at the same limit).
 
     Raises
     ------
     DistributionError
         Naming ``what``, the value reached and the limit.
     """
-    for q in (1e-9, 1 - 1e-9):
+    for q in (1e-6, 1 - 1e-6):
         v = float(d.ppf(np.array([q]))[0])
         if not math.isfinite(v) or abs(v) > limit:
             raise DistributionError(

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from pmrisk.distributions import BatchSampler
+from pmrisk.distributions import BatchSampler, Distribution
 from pmrisk.engine import kernels
 from pmrisk.engine._jit import HAVE_NUMBA, njit
 from pmrisk.engine.network import FF, FS, SF, Network, compile_network
@@ -78,6 +78,7 @@ class _Plan:
     merge_tasks: np.ndarray          # topological rows with two or more incoming links
     merge_links: np.ndarray          # incoming-link indices (into pred_*) of those rows
     link_succ: np.ndarray            # the successor (topological row) of every link
+    rank_rows: np.ndarray            # rows ranked by their simulated durations (see _make_plan)
     reference: bool = False
 
 
@@ -99,11 +100,59 @@ def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | froz
     merge_links = np.concatenate([np.arange(net.pred_ptr[k], net.pred_ptr[k + 1]) for k in merge_tasks]
                                  ) if merge_tasks.size else np.zeros(0, dtype=np.int64)
     dur_constant = np.array([d.is_fixed for d in net.durations], dtype=bool) & ~unc.affected
+    # ranked through their simulated durations (pass 3) rather than their grades: tasks that risks,
+    # drivers, existence or branches move, and tasks whose own distribution has point masses (ties)
+    rank_rows = unc.affected | np.array([_has_atoms(d) for d in net.durations], dtype=bool)
     link_succ = np.repeat(np.arange(net.n), np.diff(net.pred_ptr))
     return _Plan(net=net, key=key, durations=BatchSampler(list(net.durations)), fixed=fixed, per_day=per_day,
                  fixed_const=fixed_const, per_day_const=per_day_const, dur_constant=dur_constant, unc=unc,
                  merge_tasks=merge_tasks, merge_links=merge_links.astype(np.int64), link_succ=link_succ,
-                 reference=reference)
+                 rank_rows=rank_rows, reference=reference)
+
+
+def _has_atoms(d: Distribution) -> bool:
+    """Does the sampled duration have point masses (ties), so that its grade is not its rank?"""
+    if d.is_fixed:
+        return False
+    if d.kind == "discrete":
+        return True
+    return d.support()[0] < 0 and float(d.cdf(0.0)) > 0       # cut at zero: a point mass at 0
+
+
+RANK_BINS = 1024               # quantile bins that rank the durations of rank_rows
+RANK_SUBSAMPLE = 8192          # iterations whose durations set those bins' edges
+
+
+@njit
+def _edge_columns(x, edges, out):  # noqa: ANN001, ANN201
+    """``out[k, i]`` = how many of row k's sorted ``edges`` are <= ``x[k, i]`` (binary search)."""
+    m, c = x.shape
+    e = edges.shape[1]
+    for k in range(m):
+        for i in range(c):
+            v = x[k, i]
+            lo = 0
+            hi = e
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if edges[k, mid] <= v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[k, i] = lo
+
+
+def _edge_columns_reference(x: np.ndarray, edges: np.ndarray, out: np.ndarray) -> None:
+    """Plain NumPy reference of :func:`_edge_columns`."""
+    for k in range(x.shape[0]):
+        out[k] = np.searchsorted(edges[k], x[k], side="right")
+
+
+def _rank_columns(plan: _Plan, dur: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    x = np.ascontiguousarray(dur[plan.rank_rows])
+    out = np.empty(x.shape, dtype=np.int64)
+    (_edge_columns_reference if plan.reference else _edge_columns)(x, edges, out)
+    return out
 
 
 @dataclass
@@ -272,13 +321,13 @@ class _Acc1:
         self.occurred = np.zeros(n_risks, dtype=np.int64)
 
 
-def _pass1_into(plan: _Plan, finish_out: np.ndarray, cost_out: np.ndarray, first: int, count: int,
-                keep: tuple[int, int], acc: _Acc1 | None) -> None:
-    _pass1(plan, first, count, keep, acc, finish_out, cost_out)
+def _pass1_into(plan: _Plan, finish_out: np.ndarray, cost_out: np.ndarray, sub_out: np.ndarray | None,
+                first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None) -> None:
+    _pass1(plan, first, count, keep, acc, finish_out, cost_out, sub_out)
 
 
 def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None,
-           finish_out: np.ndarray, cost_out: np.ndarray) -> None:
+           finish_out: np.ndarray, cost_out: np.ndarray, sub_out: np.ndarray | None = None) -> None:
     """One chunk of pass 1: project finish and cost into their iterations' slots, the rest into
     ``acc`` (None for a light pass that needs only finish and cost)."""
     net = plan.net
@@ -319,6 +368,9 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         acc.dsq.add((piece * piece).sum(axis=1), piece.shape[1] * top * top)
     if smp.occurred is not None:
         acc.occurred += smp.occurred.sum(axis=1)
+    if sub_out is not None and lo < sub_out.shape[1]:
+        stop = min(hi, sub_out.shape[1])
+        sub_out[:, lo:stop] = dur[plan.rank_rows][:, :stop - lo]
 
 
 @njit
@@ -386,14 +438,6 @@ class _Bins:
         (_hist_accumulate_reference if reference else _hist_accumulate)(x, self.lo, self.hi, self.scale, HIST_BINS,
                                                                         hist)
 
-    def column(self, x: np.ndarray) -> np.ndarray:
-        """The histogram column of each value of ``x`` (rows as in the bins)."""
-        b = ((x - self.lo[:, None]) * self.scale[:, None]).astype(np.int64)
-        np.clip(b, 0, HIST_BINS - 1, out=b)
-        b += 1
-        b[x <= self.lo[:, None]] = 0
-        b[(x >= self.hi[:, None]) & (x > self.lo[:, None])] = HIST_BINS + 1
-        return b
 
 
 MERGE_MIN_CRITICALITY = 0.01   # merge bias is reported for merge points critical at least this often
@@ -447,7 +491,7 @@ class _Acc2:
     def __init__(self, n: int, n_affected: int, n_merge: int) -> None:
         self.fhist = np.zeros((n, HIST_BINS + 2), dtype=np.int64)
         self.sums = [BigSum(n) for _ in range(3)]
-        self.dhist = np.zeros((n_affected, HIST_BINS + 2), dtype=np.int64)
+        self.dhist = np.zeros((n_affected, RANK_BINS), dtype=np.int64)
         self.mhist = np.zeros((n_merge, HIST_BINS + 2), dtype=np.int64)
 
 
@@ -465,26 +509,28 @@ def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[Big
 
 
 def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc2, fbins: _Bins,
-           dbins: _Bins | None, mbins: _Bins | None, rank2: np.ndarray, msel: _MergeSelection | None) -> None:
+           edges: np.ndarray | None, mbins: _Bins | None, rank2: np.ndarray, msel: _MergeSelection | None) -> None:
     smp = _sample(plan, first, count, keep, costs=False)
     a, b = _keep(first, count, keep)
     first, count = first + a, b - a
     es, ef = _forward(plan, smp.dur)
     fbins.fill(ef, acc.fhist, plan.reference)
     _add_rank_sums(plan, (smp.grade * 65536.0).astype(np.int64), rank2[first:first + count], acc.sums)
-    if dbins is not None:
-        dbins.fill(np.ascontiguousarray(smp.dur[plan.unc.affected]), acc.dhist, plan.reference)
+    if edges is not None:
+        cols = _rank_columns(plan, smp.dur, edges)
+        for k in range(cols.shape[0]):
+            acc.dhist[k] += np.bincount(cols[k], minlength=RANK_BINS)
     if mbins is not None and msel is not None:
         mbins.fill(_merge_rows(plan, es, ef, smp.dur, msel), acc.mhist, plan.reference)
 
 
-def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], sums: list[BigSum], dbins: _Bins,
+def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], sums: list[BigSum], edges: np.ndarray,
            grade_of_bin: np.ndarray, rank2: np.ndarray) -> None:
     """Rank sums of the tasks whose duration is not a monotone function of their own grade."""
     smp = _sample(plan, first, count, keep, costs=False)
     a, b = _keep(first, count, keep)
     first, count = first + a, b - a
-    q = np.take_along_axis(grade_of_bin, dbins.column(smp.dur[plan.unc.affected]), axis=1)
+    q = np.take_along_axis(grade_of_bin, _rank_columns(plan, smp.dur, edges), axis=1)
     _add_rank_sums(plan, np.ascontiguousarray(q), rank2[first:first + count], sums)
 
 
@@ -698,11 +744,12 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         cost = np.empty(0)
         n_done = 0
         target = iterations
+        sub = np.empty((int(plan.rank_rows.sum()), min(iterations, RANK_SUBSAMPLE))) if plan.rank_rows.any() else None
         while True:
             run.total = 2 * target * n
             finish = np.concatenate([finish, np.empty(target - n_done)])
             cost = np.concatenate([cost, np.empty(target - n_done)])
-            accs += run.run(functools.partial(_pass1_into, plan, finish, cost), n_done, target,
+            accs += run.run(functools.partial(_pass1_into, plan, finish, cost, sub), n_done, target,
                             lambda: _Acc1(n, n_risks))
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
@@ -722,15 +769,18 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
 
         # ---- pass 2 ------------------------------------------------------------------------
         rank2 = midranks2(finish)
-        affected = plan.unc.affected
+        affected = plan.rank_rows
         n_aff = int(affected.sum())
-        dbins = _Bins.between(dmin[affected], dmax[affected]) if n_aff else None
+        edges = None
+        if n_aff and sub is not None:
+            qs = np.arange(1, RANK_BINS) / RANK_BINS
+            edges = np.ascontiguousarray(np.quantile(sub, qs, axis=1, method="inverted_cdf").T)
         mbins = None
         msel = _select_merges(plan, crit, n_iter)
         if msel is not None:
             mbins = _merge_bins(plan, msel, fmin, fmax, dmin, dmax)
         fbins = _Bins.between(fmin, fmax)
-        acc2 = run.run(lambda f, c, k, acc: _pass2(plan, f, c, k, acc, fbins, dbins, mbins, rank2, msel), 0,
+        acc2 = run.run(lambda f, c, k, acc: _pass2(plan, f, c, k, acc, fbins, edges, mbins, rank2, msel), 0,
                        n_iter, lambda: _Acc2(n, n_aff, 0 if msel is None else msel.tasks.size + msel.links.size))
         fhist = np.sum([x.fhist for x in acc2], axis=0)
         sq, sqq, sqr = (BigSum.merged([x.sums[i] for x in acc2], n) for i in range(3))
@@ -738,12 +788,12 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         mhist = np.sum([x.mhist for x in acc2], axis=0) if mbins is not None else None
 
         # ---- pass 3: ranks of durations that risks and drivers move -----------------------
-        if dbins is not None:
+        if edges is not None:
             dhist = np.sum([x.dhist for x in acc2], axis=0)
             cum = np.cumsum(dhist, axis=1)
             midrank = (cum - dhist / 2.0) / n_iter
             grade_of_bin = np.minimum((midrank * 65536.0).astype(np.int64), 65535)
-            acc3 = run.run(lambda f, c, k, acc: _pass3(plan, f, c, k, acc, dbins, grade_of_bin, rank2), 0, n_iter,
+            acc3 = run.run(lambda f, c, k, acc: _pass3(plan, f, c, k, acc, edges, grade_of_bin, rank2), 0, n_iter,
                            lambda: [BigSum(n_aff) for _ in range(3)])
             s3 = [BigSum.merged([x[i] for x in acc3], n_aff) for i in range(3)]
             sens[affected] = _spearman_from_sums(s3[0], s3[1], s3[2], rank2, n_iter)
