@@ -369,3 +369,33 @@ def test_sensitivity_with_ties_and_outliers_matches_exact_spearman(case):
     for i, tid in enumerate(m["task_ids"]):
         exact = stats.spearmanr(m["duration"][i], m["project_duration"])[0]
         assert abs(r.sensitivity()[tid] - exact) < 0.005, tid
+
+
+def test_tasks_that_do_not_happen_are_not_critical_and_not_planned():
+    p = proj([{"id": "A", "duration": 10}, {"id": "B", "duration": 20, "probability": 0.3},
+              {"id": "C", "duration": 8, "probability": 0.0},
+              {"id": "END", "milestone": True, "depends_on": ["A", "B", "C"]}])
+    r = pmrisk.simulate(p, iterations=N, rng=13)
+    crit = r.criticality()
+    assert crit["C"] == 0.0                              # never happens: never critical
+    assert abs(crit["B"] - 0.3) < 4 * math.sqrt(0.21 / N)
+    assert abs(crit["A"] - 0.7) < 4 * math.sqrt(0.21 / N)
+    det = r.deterministic                                 # the most likely plan has neither B nor C
+    assert det["duration"] == 10 and det["critical_path"] == ["A", "END"]
+
+
+def test_deterministic_plan_takes_the_most_likely_branch_and_driver():
+    p = proj([{"id": "BUY", "duration": 10, "cost": 100}, {"id": "BUILD", "duration": 30, "cost": 50,
+                                                           "tags": ["dev"]}],
+             branches=[{"id": "X", "options": [{"probability": 0.6, "tasks": ["BUY"]},
+                                               {"probability": 0.4, "tasks": ["BUILD"]}]}],
+             drivers=[{"id": "D", "applies_to": ["BUY"], "factor": {"dist": "triangular", "min": 1, "likely": 1.5,
+                                                                    "max": 2}, "probability": 0.8}])
+    det = pmrisk.simulate(p, iterations=100, rng=1).deterministic
+    assert det["duration"] == 15 and det["cost"] == 100
+
+
+def test_p80_tolerance_needs_enough_iterations():
+    p = proj([{"id": "A", "duration": {"dist": "uniform", "min": 0, "max": 1}}])
+    r = pmrisk.simulate(p, iterations=1, rng=1, p80_tolerance=0.5)
+    assert r.iterations >= 1000

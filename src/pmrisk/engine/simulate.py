@@ -61,6 +61,7 @@ P_LEVELS = (5, 10, 20, 50, 80, 90, 95)
 # integer rank sums stay below 2**63 per chunk: 2**16 (grade) * 2 * 1e8 (rank) * 2**16 (chunk)
 MAX_RUN_ITERATIONS = 100_000_000
 MAX_CHUNK = 65_536
+MIN_STABLE_ITERATIONS = 1000  # p80_tolerance never judges the P80 stable on fewer iterations
 DURATION_QUANTUM = 64          # task-duration sums are exact in units of 1/64 working day
 
 
@@ -163,6 +164,7 @@ class _Sample:
     per_day: np.ndarray | None
     extra_cost: np.ndarray | None
     occurred: np.ndarray | None
+    absent: dict[int, np.ndarray] | None = None   # row -> iterations in which the task does not happen
 
 
 def _keep(first: int, count: int, keep: tuple[int, int]) -> tuple[int, int]:
@@ -197,11 +199,12 @@ def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: b
         else:
             per_day = np.empty((n, count))
             per_day[:] = plan.per_day_const[:, None]
-    extra = occurred = None
+    extra = occurred = absent = None
     if plan.unc.active:
-        extra, occurred = plan.unc.apply(plan.key, first, dur, fixed)
+        extra, occurred, absent = plan.unc.apply(plan.key, first, dur, fixed)
         np.minimum(dur, MAX_DAYS, out=dur)     # risk delays and factors cannot push a task past the cap
-    return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred)
+    return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred,
+                   absent=absent)
 
 
 def _forward(plan: _Plan, dur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -353,8 +356,14 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         lf = kernels.backward_pass_reference(dur, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
         acc.crit += kernels.critical_reference(ef, lf, finish).sum(axis=1).astype(np.int64)
     else:
+        lf = np.empty_like(dur)
         kernels.backward_critical(dur, ef, np.ascontiguousarray(finish), net.succ_ptr, net.succ_dst,
-                                  net.succ_type, net.succ_lag, np.empty_like(dur), np.empty_like(dur), acc.crit)
+                                  net.succ_type, net.succ_lag, lf, np.empty_like(dur), acc.crit)
+    if smp.absent:
+        # a task that does not happen in an iteration is not critical in it, whatever its float
+        tol = kernels.FLOAT_TOL * (1.0 + np.abs(finish))
+        for row, gone in smp.absent.items():
+            acc.crit[row] -= int(np.count_nonzero(((lf[row] - ef[row]) <= tol) & gone))
     np.minimum(acc.fmin, ef.min(axis=1), out=acc.fmin)
     np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
     np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
@@ -754,7 +763,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
                 break
-            if _standard_error(np.sort(finish), 0.8) <= p80_tolerance:
+            if target >= MIN_STABLE_ITERATIONS and _standard_error(np.sort(finish), 0.8) <= p80_tolerance:
                 break
             target = min(2 * target, max_iterations)
         n_iter = n_done
@@ -911,24 +920,48 @@ def _spearman_from_sums(sq: np.ndarray, sqq: np.ndarray, sqr: np.ndarray, rank2:
 
 
 def deterministic_plan(project: Project, net: Network | None = None) -> dict:
-    """The plan with every distribution at its most likely value and no risk event occurring:
-    start and finish per task, duration, cost, and the tasks on the critical path (zero total float)."""
+    """The most likely plan: start and finish per task, duration, cost, and the tasks on the critical
+    path (zero total float).
+
+    Every distribution is at its most likely value; a driver applies its most likely factor when it
+    more likely than not applies; a task with an existence probability below 0.5 and the tasks of
+    every branch option but the most likely one do not happen; no risk event occurs (risk events are
+    what the plan does not contain).
+    """
     net = net or compile_network(project)
     dur = np.array([[max(d.mode(), 0.0)] for d in net.durations], dtype=np.float64).reshape(net.n, 1)
+    pos = {tid: k for k, tid in enumerate(net.ids)}
+    gone = np.zeros(net.n, dtype=bool)
+    for t in project.tasks:
+        if t.probability < 0.5:
+            gone[pos[t.id]] = True
+    for br in project.risk.branches:
+        best = max(range(len(br.options)), key=lambda i: br.options[i].probability)
+        for i, opt in enumerate(br.options):
+            if i != best:
+                gone[[pos[t] for t in opt.tasks]] = True
+    drv_cost = np.ones(net.n)
+    for d in project.drivers:
+        if d.probability >= 0.5:
+            rows = [pos[t] for t in d.tasks]
+            dur[rows, 0] *= d.factor.mode()
+            if d.scale_cost:
+                drv_cost[rows] *= d.factor.mode()
+    dur[gone] = 0.0
     es, ef, finish, crit = kernels.schedule_reference(
         dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
         net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
-    fixed = np.array([[d.mode()] for d in net.fixed_costs]).reshape(net.n, 1)
+    fixed = np.array([[d.mode()] for d in net.fixed_costs]).reshape(net.n, 1) * drv_cost[:, None]
+    fixed[gone] = 0.0
     per_day = np.array([[d.mode()] for d in net.per_day_costs]).reshape(net.n, 1)
     cost = kernels.cost_reference(dur, fixed, per_day)
-    pos = {tid: k for k, tid in enumerate(net.ids)}
     ids = project.task_ids
     return {
         "duration": float(finish[0]) if net.n else 0.0,
         "cost": float(cost[0]) if net.n else 0.0,
         "start": {tid: float(es[pos[tid], 0]) for tid in ids},
         "finish": {tid: float(ef[pos[tid], 0]) for tid in ids},
-        "critical_path": [tid for tid in ids if crit[pos[tid], 0]],
+        "critical_path": [tid for tid in ids if crit[pos[tid], 0] and not gone[pos[tid]]],
     }
 
 

@@ -100,12 +100,14 @@ class Uncertainty:
         apply_correlation(u_dur, self.corr_rows, self.corr_chol, CORRELATION_BLOCK)
 
     def apply(self, key: tuple[int, int], first: int, dur: np.ndarray, fixed: np.ndarray | None
-              ) -> tuple[np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
         """Apply drivers, risks, existence and branches to one chunk, in place.
 
-        Returns ``(extra_cost, occurred)``: the cost added per iteration by risks and responses,
-        and a boolean ``[risks, C]`` array of which risks occurred.
+        Returns ``(extra_cost, occurred, absent)``: the cost added per iteration by risks and
+        responses, a boolean ``[risks, C]`` array of which risks occurred, and for each task row that
+        existence or branching can remove, a boolean ``[C]`` mask of the iterations without it.
         """
+        absent: dict[int, np.ndarray] = {}
         count = dur.shape[1]
         extra = np.zeros(count)
         # drivers
@@ -146,6 +148,7 @@ class Uncertainty:
             u_ex, _ = uniforms(key, first, count, self._exist_keys[0], self._exist_keys[1], STREAM_EXISTENCE)
             gone = u_ex >= self.exist_prob[:, None]
             for i, row in enumerate(self.exist_rows):
+                absent[int(row)] = gone[i]
                 dur[row][gone[i]] = 0.0
                 if fixed is not None:
                     fixed[row][gone[i]] = 0.0
@@ -157,11 +160,12 @@ class Uncertainty:
                 for o, rows in enumerate(self.branch_rows[b]):
                     off = choice != o
                     for row in rows:
+                        absent[int(row)] = off | absent[int(row)] if int(row) in absent else off
                         dur[row][off] = 0.0
                         if fixed is not None:
                             fixed[row][off] = 0.0
         np.maximum(dur, 0.0, out=dur)
-        return extra, occurred
+        return extra, occurred, absent
 
     # filled by compile_uncertainty
     _impact_set: frozenset[int] = frozenset()
