@@ -590,3 +590,15 @@ def test_cli_rank_without_risks(tmp_path):
     f.write_text("tasks: [{id: A, duration: 3}]\n")
     res = cli("rank", f)
     assert res.exit_code == 0 and "no risks" in res.output
+
+
+def test_csv_export_guards_formula_like_text_and_reads_it_back(tmp_path):
+    from pmrisk.risk.register import read_register, write_register_csv
+
+    f = tmp_path / "reg.csv"
+    write_register_csv([{"id": "R1", "title": "=HYPERLINK(\"http://x\")", "probability": 0.3, "tasks": "A",
+                         "time_min": -5, "time_likely": -3, "time_max": -1}], f)
+    text = f.read_text()
+    assert "'=HYPERLINK" in text and ",-5," in text        # text guarded, numbers untouched
+    back = read_register(f)
+    assert back[0]["title"] == "=HYPERLINK(\"http://x\")"

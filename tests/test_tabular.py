@@ -543,3 +543,23 @@ def test_xlsx_formulas_are_never_evaluated(tmp_path):
 def test_xlsx_not_a_workbook(tmp_path):
     msg = error_of(write(tmp_path, "broken.xlsx", "id,duration\nA,1\n"))
     assert "broken.xlsx" in msg and "Excel" in msg
+
+
+def test_project_sheet_errors_name_the_project_sheet(tmp_path):
+    import openpyxl
+
+    from pmrisk.errors import ProjectError
+    from pmrisk.io.load import load_project
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tasks"
+    ws.append(["id", "duration"])
+    ws.append(["A", 3])
+    ps = wb.create_sheet("Project")
+    ps.append(["name", "P"])
+    ps.append(["budget", "lots"])
+    f = tmp_path / "p.xlsx"
+    wb.save(f)
+    with pytest.raises(ProjectError, match=r"sheet 'Project', row 2"):
+        load_project(f)

@@ -233,7 +233,10 @@ def _text(v: Any) -> str | None:
         return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
-    return str(v).strip()
+    s = str(v).strip()
+    if len(s) > 1 and s[0] == "'" and s[1] in "=+-@":
+        s = s[1:]                    # the guard pmrisk's CSV writers put before formula-like text
+    return s
 
 
 def _number(cell: _Cell, where: _Where, task: str | None) -> int | float | None:
@@ -481,11 +484,12 @@ def _read_excel(path: Path) -> tuple[list[_Cell], list[list[_Cell]], list[tuple[
             task_ws = others[0]
         where = _Where(path, "row", task_ws.title)
 
-        settings: list[tuple[str, Any, int]] = []
+        settings: list[tuple[Any, ...]] = []
         project_ws = by_name.get("project")
         if project_ws is not None and project_ws is not task_ws:
-            settings.extend(_project_sheet(project_ws, wbf[project_ws.title],
-                                           _Where(path, "row", project_ws.title)))
+            pwhere = _Where(path, "row", project_ws.title)
+            settings.extend((k, v, r, pwhere) for k, v, r in _project_sheet(project_ws, wbf[project_ws.title],
+                                                                            pwhere))
 
         header: list[_Cell] = []
         body: list[list[_Cell]] = []
@@ -578,24 +582,26 @@ def _setting_hint(key: str) -> str:
     return f"Known settings: {known}."
 
 
-def _settings(items: Sequence[tuple[str, Any, int]], where: _Where) -> tuple[dict[str, Any], int, str | None]:
+def _settings(items: Sequence[tuple[Any, ...]], where: _Where) -> tuple[dict[str, Any], int, str | None]:
     """Project settings -> (``project`` mapping, format version, default distribution)."""
     project: dict[str, Any] = {}
     calendar: dict[str, Any] = {}
     version: int = FORMAT_VERSION
     default_dist: str | None = None
     seen: dict[str, int] = {}
-    for raw_key, value, line in items:
+    for item in items:
+        raw_key, value, line = item[:3]
+        w = item[3] if len(item) > 3 else where      # the Project sheet, or the task sheet / file
         canon = _SETTING_KEYS.get(_key(raw_key))
         if canon is None:
             # a comment line such as "# Exported from Jira: 5 Jan" is just a comment, but a
             # misspelt setting ("# deadlin: ...") must not be silently ignored
             if _KEYLIKE_RE.match(raw_key) and difflib.get_close_matches(
                     _key(raw_key), list(_SETTING_KEYS), n=1, cutoff=0.8):
-                raise where.error(line, f"unknown project setting '{raw_key}'", _setting_hint(raw_key))
+                raise w.error(line, f"unknown project setting '{raw_key}'", _setting_hint(raw_key))
             continue
         if canon in seen and canon != "holidays":
-            raise where.error(line, f"project setting '{canon}' is given twice (first at {where.unit} "
+            raise w.error(line, f"project setting '{canon}' is given twice (first at {w.unit} "
                               f"{seen[canon]})", "Keep one of them.")
         seen.setdefault(canon, line)
         cell = _Cell(value, line, raw_key, setting=True)
@@ -609,32 +615,32 @@ def _settings(items: Sequence[tuple[str, Any, int]], where: _Where) -> tuple[dic
                 continue
             d = _date(value)
             if d is None:
-                raise where.error(line, f"{what}: {_text(value)!r} is not a date",
+                raise w.error(line, f"{what}: {_text(value)!r} is not a date",
                                   "Write the start as YYYY-MM-DD, e.g. 2027-02-01.")
             project["start"] = d
         elif canon == "deadline":
-            v = _date_or_number(_single(cell, where, what), where, None)
+            v = _date_or_number(_single(cell, w, what), w, None)
             if v is not None:
                 project["deadline"] = v
         elif canon in ("budget", "cost_of_delay_per_day"):
-            v = _number(_single(cell, where, what), where, None)
+            v = _number(_single(cell, w, what), w, None)
             if v is not None:
                 project[canon] = v
         elif canon == "pmrisk":
-            v = _number(_single(cell, where, what), where, None)
+            v = _number(_single(cell, w, what), w, None)
             if v is not None:
                 version = int(v)
         elif canon == "dist":
             name = _text(value)
             if name:
-                default_dist = _dist_name(name, where, line, None)
+                default_dist = _dist_name(name, w, line, None)
         elif canon == "workdays":
             days = []
             for part in _list_parts(value):
                 try:
                     days.append(normalise_weekday(part))
                 except ValueError as exc:
-                    raise where.error(line, f"{what}: {exc}",
+                    raise w.error(line, f"{what}: {exc}",
                                       "List the worked weekdays like: mon, tue, wed, thu, fri.") from None
             if days:
                 calendar["workdays"] = days
@@ -642,7 +648,7 @@ def _settings(items: Sequence[tuple[str, Any, int]], where: _Where) -> tuple[dic
             for part in _list_parts(value):
                 d = _date(part)
                 if d is None:
-                    raise where.error(line, f"{what}: {_text(part)!r} is not a date",
+                    raise w.error(line, f"{what}: {_text(part)!r} is not a date",
                                       "List holidays as YYYY-MM-DD dates separated by commas, "
                                       "e.g. 2027-03-26, 2027-03-29.")
                 calendar.setdefault("holidays", []).append(d)
@@ -711,7 +717,7 @@ def _columns(header: Sequence[_Cell], body: Sequence[Sequence[_Cell]], where: _W
     return cols
 
 
-def _build(header: list[_Cell], body: list[list[_Cell]], settings: list[tuple[str, Any, int]],
+def _build(header: list[_Cell], body: list[list[_Cell]], settings: list[tuple[Any, ...]],
            where: _Where) -> tuple[dict[str, Any], dict[int, int]]:
     project, version, default_dist = _settings(settings, where)
     project = {"name": where.path.stem, **project}

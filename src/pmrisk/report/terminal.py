@@ -19,9 +19,11 @@ def _days(x: float) -> str:
 
 def _pct(x: float) -> str:
     """A share as a percentage: whole percent, one decimal below 1% (never a misleading 0%)."""
-    if 0 < x < 0.01:
-        return f"{100 * x:.1f}%"
-    if 0.99 < x < 1:
+    if 0 < x < 0.001:
+        return "<0.1%"
+    if 0.999 < x < 1:
+        return ">99.9%"
+    if 0 < x < 0.01 or 0.99 < x < 1:
         return f"{100 * x:.1f}%"
     return f"{100 * x:.0f}%"
 

@@ -421,6 +421,8 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
             raise ProjectError(f"{label}: each driver must be a mapping with id, applies_to and factor.")
         d = _validate(DriverIn, raw, label)
         did = d.id.strip()
+        if not did:
+            raise ProjectError(f"{label}: the id is empty; give every driver a unique id.")
         if did in seen:
             raise ProjectError(f"{label}: duplicate id '{did}' (also {seen[did]}); risk and driver ids must be unique.")
         seen[did] = label
@@ -452,6 +454,12 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
     for i, raw in enumerate(data.get("branches") or []):
         label = _label("branch", raw, i, lines.get("branches", {}), source)
         br = _validate(BranchIn, raw, label)
+        if not br.id.strip():
+            raise ProjectError(f"{label}: the id is empty; give every branch a unique id.")
+        if br.id.strip() in seen:
+            raise ProjectError(f"{label}: duplicate id '{br.id}' (also {seen[br.id.strip()]}); risk, driver and "
+                               "branch ids must be unique.")
+        seen[br.id.strip()] = label
         if len(br.options) < 2:
             raise ProjectError(f"{label}: a branch needs at least two options.")
         opts = []

@@ -1118,7 +1118,10 @@ def _csv_value(v: Any) -> str:
         return str(_num_out(v)) if v.is_integer() else repr(v)
     if isinstance(v, dt.date):
         return v.isoformat()
-    return str(v)
+    s = str(v)
+    if s[:1] in ("=", "+", "-", "@"):
+        return "'" + s               # a spreadsheet opening the CSV must not run it as a formula
+    return s
 
 
 def _atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> Path:
@@ -1145,8 +1148,9 @@ def write_register_csv(rows: Sequence[Mapping[str, Any]], path: str | os.PathLik
     """Write register rows as CSV (UTF-8, canonical column names, numbers in full precision).
 
     Columns follow :data:`COLUMNS`; optional ones (duration factors, response owner and due date,
-    notes) only when a row fills them. Text is written as it is: open the ``.xlsx`` export in a
-    spreadsheet program rather than this file if titles may start with ``=``, ``+``, ``-`` or ``@``.
+    notes) only when a row fills them. Text that starts with ``=``, ``+``, ``-`` or ``@`` gets a
+    leading ``'`` so that a spreadsheet program shows it as text instead of running it as a formula;
+    :func:`read_register` removes that guard again.
 
     Examples
     --------
@@ -1358,6 +1362,8 @@ def _write_value(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
         ws.write_blank(r, c, None, fmt)
     elif isinstance(v, bool):
         ws.write_boolean(r, c, v, fmt)
+    elif isinstance(v, int) and abs(v) > 2**53:
+        ws.write_string(r, c, str(v), fmt)       # a 128-bit seed must not be rounded to a float
     elif isinstance(v, int | float):
         if math.isfinite(float(v)):
             ws.write_number(r, c, float(v), fmt)
