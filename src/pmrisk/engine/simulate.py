@@ -295,6 +295,27 @@ def _merge_rows(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray, ms
     return out
 
 
+@njit
+def _duration_sums(dur, quantum, c0, c1, s, ss):  # noqa: ANN001, ANN201
+    """Add, per row, the sums of ``rint(dur * quantum)`` and of its square over columns ``c0..c1``."""
+    for k in range(dur.shape[0]):
+        a = 0
+        b = 0
+        for i in range(c0, c1):
+            q = np.int64(np.rint(dur[k, i] * quantum))
+            a += q
+            b += q * q
+        s[k] += a
+        ss[k] += b
+
+
+def _duration_sums_reference(dur, quantum, c0, c1, s, ss):  # noqa: ANN001, ANN201
+    """Plain NumPy reference of :func:`_duration_sums`."""
+    q = np.rint(dur[:, c0:c1] * quantum).astype(np.int64)
+    s += q.sum(axis=1)
+    ss += (q * q).sum(axis=1)
+
+
 class BigSum:
     """Exact integer sums of int64 partial sums that can never overflow.
 
@@ -395,13 +416,15 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
     np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
     np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
-    dq = np.rint(dur * DURATION_QUANTUM).astype(np.int64)
-    top = int(dq.max()) if dq.size else 0
+    top = int(np.rint(float(dur.max()) * DURATION_QUANTUM)) if dur.size else 0
     step = max(1, (1 << 62) // max(top * top, 1))       # iterations whose squares sum below 2**62
-    for s0 in range(0, dq.shape[1], step):
-        piece = dq[:, s0:s0 + step]
-        acc.dsum.add(piece.sum(axis=1), piece.shape[1] * top)
-        acc.dsq.add((piece * piece).sum(axis=1), piece.shape[1] * top * top)
+    sums_fn = _duration_sums_reference if plan.reference else _duration_sums
+    for s0 in range(0, dur.shape[1], step):
+        s1 = min(s0 + step, dur.shape[1])
+        part, part_sq = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        sums_fn(dur, float(DURATION_QUANTUM), s0, s1, part, part_sq)
+        acc.dsum.add(part, (s1 - s0) * top)
+        acc.dsq.add(part_sq, (s1 - s0) * top * top)
     if smp.occurred is not None:
         acc.occurred += smp.occurred.sum(axis=1)
     if sub_out is not None and lo < sub_out.shape[1]:
@@ -445,6 +468,18 @@ def _rank_sums(q, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
     for k in range(n):
         for i in range(c):
             v = q[k, i]
+            sq[k] += v
+            sqq[k] += v * v
+            sqr[k] += v * rank2[i]
+
+
+@njit
+def _grade_rank_sums(grade, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    """:func:`_rank_sums` of ``int64(grade * 65536)`` without materialising the quantised grades."""
+    n, c = grade.shape
+    for k in range(n):
+        for i in range(c):
+            v = np.int64(grade[k, i] * 65536.0)
             sq[k] += v
             sqq[k] += v * v
             sqr[k] += v * rank2[i]
@@ -532,13 +567,21 @@ class _Acc2:
         self.mhist = np.zeros((n_merge, HIST_BINS + 2), dtype=np.int64)
 
 
-def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[BigSum]) -> None:
-    """Add the integer sums of ``q``, ``q**2`` and ``q * rank2`` (per row) to ``sums``."""
+def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[BigSum], grades: bool = False) -> None:
+    """Add the integer sums of ``q``, ``q**2`` and ``q * rank2`` (per row) to ``sums``; with
+    ``grades``, ``q`` holds uniform grades, quantised here to 16 bits (``int(u * 65536)``)."""
     m, c = q.shape
     sq = np.zeros(m, dtype=np.int64)
     sqq = np.zeros(m, dtype=np.int64)
     sqr = np.zeros(m, dtype=np.int64)
-    (_rank_sums_reference if plan.reference else _rank_sums)(q, rank2, sq, sqq, sqr)
+    if grades and plan.reference:
+        q = (q * 65536.0).astype(np.int64)
+    if plan.reference:
+        _rank_sums_reference(q, rank2, sq, sqq, sqr)
+    elif grades:
+        _grade_rank_sums(q, rank2, sq, sqq, sqr)
+    else:
+        _rank_sums(q, rank2, sq, sqq, sqr)
     top_r = int(rank2.max()) if rank2.size else 0
     sums[0].add(sq, c * 65535)
     sums[1].add(sqq, c * 65535 * 65535)
@@ -552,7 +595,7 @@ def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     first, count = first + a, b - a
     es, ef = _forward(plan, smp.dur, acc.work)
     fbins.fill(ef, acc.fhist, plan.reference)
-    _add_rank_sums(plan, (smp.grade * 65536.0).astype(np.int64), rank2[first:first + count], acc.sums)
+    _add_rank_sums(plan, smp.grade, rank2[first:first + count], acc.sums, grades=True)
     if edges is not None:
         cols = _rank_columns(plan, smp.dur, edges)
         for k in range(cols.shape[0]):
