@@ -365,6 +365,18 @@ def _resolve(sel: list[str] | SelectorIn, task_ids: Sequence[str], tags: Mapping
     return tuple(t for t in task_ids if t in chosen)
 
 
+def _claim_id(kind: str, raw_id: str, label: str, seen: dict[str, str]) -> str:
+    """The stripped id, refused when empty or already used by a risk, driver or branch."""
+    rid = raw_id.strip()
+    if not rid:
+        raise ProjectError(f"{label}: the id is empty; give every {kind} a unique id.")
+    if rid in seen:
+        raise ProjectError(f"{label}: duplicate id '{rid}' (also {seen[rid]}); risk, driver and branch ids must "
+                           "be unique.")
+    seen[rid] = label
+    return rid
+
+
 def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags: Mapping[str, set[str]], *,
                      source: str | None = None, lines: Mapping[str, Mapping[int, int]] | None = None,
                      correlation_repair: bool = False) -> RiskModel:
@@ -377,12 +389,7 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
         if not isinstance(raw, Mapping):
             raise ProjectError(f"{label}: each risk must be a mapping with id, probability, affects, delay/cost.")
         r = _validate(RiskIn, raw, label)
-        rid = r.id.strip()
-        if not rid:
-            raise ProjectError(f"{label}: the id is empty; give every risk a unique id.")
-        if rid in seen:
-            raise ProjectError(f"{label}: duplicate id '{rid}' (also {seen[rid]}); risk and driver ids must be unique.")
-        seen[rid] = label
+        rid = _claim_id("risk", r.id, label, seen)
         p = _prob(r.probability, f"{label}, probability")
         affects = _resolve(r.affects, task_ids, task_tags, f"{label}, affects")
         delay = _dist(r.delay, f"{label}, delay") if r.delay is not None else None
@@ -420,12 +427,7 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
         if not isinstance(raw, Mapping):
             raise ProjectError(f"{label}: each driver must be a mapping with id, applies_to and factor.")
         d = _validate(DriverIn, raw, label)
-        did = d.id.strip()
-        if not did:
-            raise ProjectError(f"{label}: the id is empty; give every driver a unique id.")
-        if did in seen:
-            raise ProjectError(f"{label}: duplicate id '{did}' (also {seen[did]}); risk and driver ids must be unique.")
-        seen[did] = label
+        did = _claim_id("driver", d.id, label, seen)
         tasks = _resolve(d.applies_to, task_ids, task_tags, f"{label}, applies_to")
         if not tasks:
             raise ProjectError(f"{label}, applies_to: selects no task; name tasks or tags.")
@@ -454,12 +456,7 @@ def build_risk_model(data: Mapping[str, Any], task_ids: Sequence[str], task_tags
     for i, raw in enumerate(data.get("branches") or []):
         label = _label("branch", raw, i, lines.get("branches", {}), source)
         br = _validate(BranchIn, raw, label)
-        if not br.id.strip():
-            raise ProjectError(f"{label}: the id is empty; give every branch a unique id.")
-        if br.id.strip() in seen:
-            raise ProjectError(f"{label}: duplicate id '{br.id}' (also {seen[br.id.strip()]}); risk, driver and "
-                               "branch ids must be unique.")
-        seen[br.id.strip()] = label
+        _claim_id("branch", br.id, label, seen)
         if len(br.options) < 2:
             raise ProjectError(f"{label}: a branch needs at least two options.")
         opts = []
