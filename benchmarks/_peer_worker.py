@@ -21,10 +21,11 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import sys
-import time
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import timed  # noqa: E402 - the folder must be on sys.path first
 
 NETS: dict = {}
 
@@ -45,22 +46,6 @@ def build_net(netgen, name: str) -> list[dict]:
     return NETS[name]
 
 
-def timed(fn, min_total: float = 0.5):
-    """Wall seconds per call (the harness's rule): calls shorter than min_total/3 are repeated
-    until min_total seconds have passed and averaged. Returns (seconds, calls, last result, cpu)
-    with cpu = (user s, system s) per call of this process."""
-    ru0 = resource.getrusage(resource.RUSAGE_SELF)
-    t0 = time.perf_counter()
-    r = fn()
-    w = time.perf_counter() - t0
-    k = 1
-    if w < min_total / 3:
-        while time.perf_counter() - t0 < min_total:
-            r = fn()
-            k += 1
-        w = (time.perf_counter() - t0) / k
-    ru1 = resource.getrusage(resource.RUSAGE_SELF)
-    return w, k, r, ((ru1.ru_utime - ru0.ru_utime) / k, (ru1.ru_stime - ru0.ru_stime) / k)
 
 
 def main() -> None:

@@ -37,6 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import timed  # noqa: E402 - the folder must be on sys.path first
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_HARNESS = Path(os.environ.get("PMRISK_PEERS_DIR", REPO.parent / "shared" / "bench" / "peers"))
@@ -65,22 +68,6 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def timed(fn, min_total: float = 0.5):
-    """Wall seconds per call, the peer harness's rule: calls shorter than min_total/3 are repeated
-    until min_total seconds have passed and averaged. Returns (seconds, calls, last result, cpu)
-    where cpu = (user s, system s) per call of this process, all threads."""
-    ru0 = resource.getrusage(resource.RUSAGE_SELF)
-    t0 = time.perf_counter()
-    r = fn()
-    w = time.perf_counter() - t0
-    k = 1
-    if w < min_total / 3:
-        while time.perf_counter() - t0 < min_total:
-            r = fn()
-            k += 1
-        w = (time.perf_counter() - t0) / k
-    ru1 = resource.getrusage(resource.RUSAGE_SELF)
-    return w, k, r, ((ru1.ru_utime - ru0.ru_utime) / k, (ru1.ru_stime - ru0.ru_stime) / k)
 
 
 def med(xs):

@@ -458,18 +458,23 @@ def _comment_setting(line: str, delim: str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_excel(path: Path) -> tuple[list[_Cell], list[list[_Cell]], list[tuple[str, Any, int]], _Where]:
+def _open_workbook(path: Path, what: str) -> tuple[Any, Any]:
+    """The values Excel saved (formulas are never evaluated) and the cells' formulas, to tell an empty
+    cell from a formula whose result was never saved; a broken file is a clear error."""
     from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
 
     try:
-        # the values Excel saved (formulas are never evaluated), and the cells' formulas, to tell
-        # an empty cell from a formula whose result was never saved
-        wb = load_workbook(path, read_only=True, data_only=True)
-        wbf = load_workbook(path, read_only=True, data_only=False)
+        return (load_workbook(path, read_only=True, data_only=True),
+                load_workbook(path, read_only=True, data_only=False))
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken workbook
         raise ProjectError(f"{path}: cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}). "
-                           "Save it from Excel as .xlsx, or export the task list as CSV.") from None
+                           f"Save it from Excel as .xlsx, or export {what} as CSV.") from None
+
+
+def _read_excel(path: Path) -> tuple[list[_Cell], list[list[_Cell]], list[tuple[str, Any, int]], _Where]:
+    from openpyxl.utils import get_column_letter
+
+    wb, wbf = _open_workbook(path, "the task list")
     try:
         sheets = list(wb.worksheets)
         if not sheets:

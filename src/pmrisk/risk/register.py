@@ -88,7 +88,7 @@ import yaml
 
 from pmrisk.distributions import Distribution, parse_distribution
 from pmrisk.errors import DistributionError, PmriskWarning, ProjectError
-from pmrisk.io.tabular import _Cell, _is_empty, _number, _read_csv, _sheet_rows, _text, _Where
+from pmrisk.io.tabular import _Cell, _is_empty, _number, _open_workbook, _read_csv, _sheet_rows, _text, _Where
 from pmrisk.risk.matrix import RiskMatrix
 from pmrisk.risk.model import RESPONSES, STATUSES, build_risk_model
 
@@ -455,15 +455,9 @@ def read_register(path: str | os.PathLike[str], matrix: RiskMatrix | None = None
 
 
 def _read_excel(path: Path) -> tuple[list[list[_Cell]], _Where]:
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        wbf = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken workbook
-        raise ProjectError(f"{path}: cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}). "
-                           "Save it from Excel as .xlsx, or export the register as CSV.") from None
+    wb, wbf = _open_workbook(path, "the register")
     try:
         sheets = list(wb.worksheets)
         if not sheets:
