@@ -15,6 +15,7 @@ from pmrisk.engine import kernels
 from pmrisk.engine._jit import HAVE_NUMBA
 from pmrisk.engine.network import compile_network
 from pmrisk.engine.sampling import entity_keys, philox4x32, seed_key, uniforms, uniforms_reference
+from pmrisk.engine.simulate import HIST_BINS
 
 TRI = {"dist": "triangular", "min": 10, "likely": 20, "max": 45}
 PERT = {"dist": "pert", "min": 5, "likely": 8, "max": 20}
@@ -247,7 +248,7 @@ def test_engine_matches_unchunked_oracle():
         # grade-based Spearman vs exact sample Spearman: same estimand, differs by << sampling noise
         assert abs(r.sensitivity()[tid] - t["sens"]) < 0.01
         # per-task finish quantiles from histograms: within one bin of the exact order statistic
-        width = (t["finish"].max() - t["finish"].min()) / 1024
+        width = (t["finish"].max() - t["finish"].min()) / HIST_BINS
         for lv in (10, 50, 80, 90):
             exact = float(np.quantile(t["finish"], lv / 100, method="inverted_cdf"))
             assert abs(r.task_finish(tid, lv) - exact) <= width + 1e-9

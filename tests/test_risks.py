@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import pmrisk
-from pmrisk.engine.simulate import sample_matrix
+from pmrisk.engine.simulate import HIST_BINS, sample_matrix
 from pmrisk.errors import ProjectError
 from pmrisk.project import Project
 
@@ -234,7 +234,7 @@ def test_merge_bias_of_two_parallel_tasks():
     mb = r.merge_bias["M"]
     want = tri.ppf(math.sqrt(0.5)) - tri.ppf(0.5)
     se = math.sqrt(0.25 / N) / tri.pdf(tri.ppf(0.5))
-    assert abs(mb["merge_bias"] - want) < 4 * se + (b - a) / 1024 * 2
+    assert abs(mb["merge_bias"] - want) < 4 * se + (b - a) / HIST_BINS * 2
     assert r.to_frame().loc["M", "merge_bias"] == mb["merge_bias"]
 
 

@@ -26,30 +26,47 @@ def quantile(values: np.ndarray, p: float) -> float:
     return float(np.quantile(values, p, method="inverted_cdf"))
 
 
-def histogram_quantile(hist: np.ndarray, lo: float, hi: float, p: float) -> float:
-    """The ``p`` quantile (inverted CDF) from a histogram of simulated values in ``[lo, hi]``.
+def histogram_quantile(hist: np.ndarray, lo: float, hi: float, p: float, vmin: float | None = None,
+                       vmax: float | None = None) -> float:
+    """The ``p`` quantile (inverted CDF) from a histogram of simulated values.
 
-    ``hist`` has ``K + 2`` columns: the count of values equal to ``lo``, ``K`` equal bins strictly
-    between, and the count equal to ``hi`` (the exact lowest and highest values simulated). Point
-    masses at either end are returned exactly; inside, the result lies in the bin holding the
-    target order statistic, interpolated as if the bin's values were spread evenly, so its error is
-    at most one bin width, ``(hi - lo) / K``.
+    ``hist`` has ``K + 4`` columns over the range ``[lo, hi]`` (set by the pilot iterations): the
+    count of values below ``lo``, equal to ``lo``, ``K`` equal bins strictly between, equal to
+    ``hi``, and above ``hi``; ``vmin``/``vmax`` are the exact lowest and highest values (default
+    ``lo``/``hi``). Point masses at ``lo`` and ``hi`` are returned exactly; elsewhere the result
+    lies in the bin holding the target order statistic, interpolated as if the bin's values were
+    spread evenly, so its error is at most one bin width, ``(hi - lo) / K`` (or the width of the
+    region outside ``[lo, hi]``, which holds about 1 / 1,025 of the values).
+
+    Examples
+    --------
+    >>> h = np.array([0, 2, 1, 1, 0, 0, 0, 0])      # two values at lo = 0, then one in each of the first two bins
+    >>> histogram_quantile(h, 0.0, 4.0, 0.5), histogram_quantile(h, 0.0, 4.0, 1.0)
+    (0.0, 1.5)
     """
     total = int(hist.sum())
     if total == 0:
         return math.nan
+    vmin = lo if vmin is None or not math.isfinite(vmin) else min(vmin, lo)
+    vmax = hi if vmax is None or not math.isfinite(vmax) else max(vmax, hi)
     target = max(1, math.ceil(p * total - 1e-9))
-    if hi <= lo or target <= int(hist[0]):
+    under, at_lo, inner, at_hi = int(hist[0]), int(hist[1]), hist[2:-2], int(hist[-2])
+    if target <= under:
+        return float(min(max(vmin + (lo - vmin) * (target - 0.5) / under, vmin), lo))
+    if target <= under + at_lo:
         return float(lo)
-    if target > total - int(hist[-1]):
+    cum = np.cumsum(inner) + under + at_lo
+    if target <= int(cum[-1]):
+        b = int(np.searchsorted(cum, target))
+        prior = int(cum[b - 1]) if b > 0 else under + at_lo
+        width = (hi - lo) / len(inner)
+        frac = (target - prior - 0.5) / int(inner[b])
+        return float(min(max(lo + width * (b + frac), lo), hi))
+    if target <= int(cum[-1]) + at_hi:
         return float(hi)
-    inner = hist[1:-1]
-    cum = np.cumsum(inner) + int(hist[0])
-    b = int(np.searchsorted(cum, target))
-    prior = int(cum[b - 1]) if b > 0 else int(hist[0])
-    width = (hi - lo) / len(inner)
-    frac = (target - prior - 0.5) / int(inner[b])
-    return float(min(max(lo + width * (b + frac), lo), hi))
+    over = int(hist[-1])
+    prior = int(cum[-1]) + at_hi
+    return float(min(max(hi + (vmax - hi) * (target - prior - 0.5) / over, hi), vmax))
 
 
 @dataclass(frozen=True)
@@ -68,8 +85,10 @@ class SimulationResult:
     criticality_counts: np.ndarray   # iterations in which each task was critical
     sensitivity_values: np.ndarray   # Spearman rank correlation of each task's duration with the project's
     finish_hist: np.ndarray          # [tasks, bins] histogram of each task's finish
-    finish_lo: np.ndarray
+    finish_lo: np.ndarray            # the histograms' ranges (from the pilot iterations)
     finish_hi: np.ndarray
+    finish_min: np.ndarray           # lowest finish simulated below finish_lo (inf: none)
+    finish_max: np.ndarray           # highest finish simulated above finish_hi (-inf: none)
     deterministic: dict[str, Any]
     elapsed: float = 0.0
     chunk_size: int = 0
@@ -148,7 +167,8 @@ class SimulationResult:
     def task_finish(self, task_id: str, level: float) -> float:
         """P-``level`` of a task's finish (working days), from its finish histogram (error <= one bin)."""
         k = self.task_ids.index(task_id)
-        return histogram_quantile(self.finish_hist[k], self.finish_lo[k], self.finish_hi[k], level / 100)
+        return histogram_quantile(self.finish_hist[k], self.finish_lo[k], self.finish_hi[k], level / 100,
+                                  self.finish_min[k], self.finish_max[k])
 
     def tornado(self, top: int | None = 10) -> pd.DataFrame:
         """Tasks ranked by the strength of their sensitivity (Spearman) on the project duration.
@@ -187,7 +207,8 @@ class SimulationResult:
                    "planned_start": det["start"][tid], "planned_finish": det["finish"][tid]}
             for lv in (10, 50, 80, 90):
                 row[f"finish_P{lv}"] = histogram_quantile(self.finish_hist[k], self.finish_lo[k],
-                                                          self.finish_hi[k], lv / 100)
+                                                          self.finish_hi[k], lv / 100, self.finish_min[k],
+                                                          self.finish_max[k])
             row["criticality"] = float(crit[tid])
             row["sensitivity"] = float(sens[tid])
             row["cruciality"] = float(crit[tid] * sens[tid])
@@ -295,7 +316,8 @@ class SimulationResult:
                 "criticality": float(crit[k]), "sensitivity": float(self.sensitivity_values[k]),
                 "cruciality": float(crit[k] * self.sensitivity_values[k]), "ssi": float(ssi[k]),
                 "finish": {f"P{lv}": histogram_quantile(self.finish_hist[k], self.finish_lo[k],
-                                                        self.finish_hi[k], lv / 100) for lv in (50, 80)},
+                                                        self.finish_hi[k], lv / 100, self.finish_min[k],
+                                                        self.finish_max[k]) for lv in (50, 80)},
             }
             if self.task_duration_mean is not None and self.task_duration_sd is not None:
                 tasks[tid]["duration"] = {"mean": float(self.task_duration_mean[k]),

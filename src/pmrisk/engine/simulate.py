@@ -1,20 +1,22 @@
 """The Monte Carlo loop: chunks of iterations, seed streams, kernels, streaming accumulators.
 
-A run makes up to three passes over the iterations, each split into chunks that are independent
-of each other (they can run in any order, on any thread or worker):
+A run makes a pilot and two passes over the iterations, each split into chunks that are
+independent of each other (they can run in any order, on any thread or worker):
 
+0. the pilot: iterations 0 .. 1023 (whatever the run's size, so the result does not depend on
+   it), sampled and scheduled once more to fix every histogram's range: each task's finish, the
+   merge-bias rows of the merge points the pilot finds near-critical, and the quantile bins that
+   rank the durations risks and drivers move. Costs 1,024 iterations, once.
 1. sample durations and costs (with correlation, drivers, risk events, existence and branches),
-   forward pass, project finish, backward pass and criticality, project cost. Kept: finish and
-   cost per iteration (16 bytes an iteration), criticality counts, risk occurrence counts, exact
-   fixed-point sums of each task's duration, and each task's lowest and highest finish and
-   duration.
-2. the same samples again (every uniform is a pure function of seed, iteration, entity and
-   stream, so they are regenerated, not stored) and the forward pass, to fill each task's finish
-   histogram between its exact lowest and highest finish (and duration histograms where pass 3
-   needs them), and the integer rank sums behind each task's sensitivity.
-3. only when risks, drivers, existence or branches make a task's duration more than a monotone
-   function of its own grade: the durations again, ranked through their histograms, for those
-   tasks' rank sums.
+   forward pass fused with the project finish and exact fixed-point sums of each task's duration,
+   backward pass and criticality, project cost, finish and merge-bias histograms, duration bins
+   of the rank rows. Kept: finish and cost per iteration (16 bytes an iteration) and per-worker
+   accumulators whose size does not grow with the iterations.
+2. the grades again (every uniform is a pure function of seed, iteration, entity and stream, so
+   they are regenerated, not stored), without the inverse CDFs or the schedule: the integer rank
+   sums behind each task's sensitivity. Only when risks, drivers, existence or branches make a
+   task's duration more than a monotone function of its own grade are its durations sampled
+   again, and ranked through pass 1's bins.
 
 Memory grows with tasks + iterations, never with their product. Every accumulator is an integer
 or a value written into its iteration's slot, and every floating-point reduction happens once, at
@@ -26,8 +28,12 @@ Sensitivity (Spearman) method: when a task's duration is a monotone function of 
 quantised to 16 bits, with the mid-ranks of the project duration using exact integer sums. This
 equals Spearman's coefficient up to the difference between population and sample ranks (within
 1e-3 of ``scipy.stats.spearmanr`` at 20,000 iterations; sampling noise is ~1e-2). When risks or
-drivers also move the task, its duration is ranked by the mid-rank of its bin in a 1,024-bin
-histogram of its simulated durations (exact for the point masses risks create).
+drivers also move the task, its duration is ranked by the mid-rank of its bin among 1,024 bins
+at the pilot's quantiles of its simulated durations (exact for the point masses risks create).
+
+Histograms: 256 equal bins between the pilot's lowest and highest value, plus exact counts of the
+values equal to either end and of those outside (about 1 in 1,025); a task's P-level finish is
+within one bin of the exact order statistic (tested against the unchunked oracle).
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
 from pmrisk.errors import PmriskWarning
 from pmrisk.project import MAX_DAYS, Project
 
-HIST_BINS = 1024
+HIST_BINS = 256                # equal bins of each task's finish histogram
 P_LEVELS = (5, 10, 20, 50, 80, 90, 95)
 # integer rank sums stay below 2**63 per chunk: 2**16 (grade) * 2 * 1e8 (rank) * 2**16 (chunk)
 MAX_RUN_ITERATIONS = 100_000_000
@@ -81,6 +87,12 @@ class _Plan:
     link_succ: np.ndarray            # the successor (topological row) of every link
     rank_rows: np.ndarray            # rows ranked by their simulated durations (see _make_plan)
     reference: bool = False
+    may_go_negative: bool = True     # some duration distribution reaches below 0 (cut at 0 when sampled)
+
+    @property
+    def const_costs(self) -> bool:
+        """Every cost is a constant and nothing scales or removes one: cost = sum(fixed + per_day * d)."""
+        return self.fixed is None and self.per_day is None and not self.unc.active
 
 
 def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | frozenset[str] = False,
@@ -108,7 +120,8 @@ def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | froz
     return _Plan(net=net, key=key, durations=BatchSampler(list(net.durations)), fixed=fixed, per_day=per_day,
                  fixed_const=fixed_const, per_day_const=per_day_const, dur_constant=dur_constant, unc=unc,
                  merge_tasks=merge_tasks, merge_links=merge_links.astype(np.int64), link_succ=link_succ,
-                 rank_rows=rank_rows, reference=reference)
+                 rank_rows=rank_rows, reference=reference,
+                 may_go_negative=any(not d.is_fixed and d.support()[0] < 0 for d in net.durations))
 
 
 def _has_atoms(d: Distribution) -> bool:
@@ -121,39 +134,69 @@ def _has_atoms(d: Distribution) -> bool:
 
 
 RANK_BINS = 1024               # quantile bins that rank the durations of rank_rows
-RANK_SUBSAMPLE = 8192          # iterations whose durations set those bins' edges
+PILOT_ITERATIONS = 1024        # iterations 0 .. 1023, run first to set every histogram's range
 
 
 @njit
-def _edge_columns(x, edges, out):  # noqa: ANN001, ANN201
-    """``out[k, i]`` = how many of row k's sorted ``edges`` are <= ``x[k, i]`` (binary search)."""
-    m, c = x.shape
+def _edge_accumulate(dur, rows, edges, hist):  # noqa: ANN001, ANN201
+    """``hist[r, j] += 1`` for each value of ``dur[rows[r]]`` with ``j`` of row r's sorted
+    ``edges`` <= it (a binary search per value)."""
+    c = dur.shape[1]
     e = edges.shape[1]
-    for k in range(m):
+    for r in range(rows.shape[0]):
+        k = rows[r]
         for i in range(c):
-            v = x[k, i]
+            v = dur[k, i]
             lo = 0
             hi = e
             while lo < hi:
                 mid = (lo + hi) >> 1
-                if edges[k, mid] <= v:
+                if edges[r, mid] <= v:
                     lo = mid + 1
                 else:
                     hi = mid
-            out[k, i] = lo
+            hist[r, lo] += 1
 
 
-def _edge_columns_reference(x: np.ndarray, edges: np.ndarray, out: np.ndarray) -> None:
-    """Plain NumPy reference of :func:`_edge_columns`."""
-    for k in range(x.shape[0]):
-        out[k] = np.searchsorted(edges[k], x[k], side="right")
+@njit
+def _edge_rank_sums(dur, rows, edges, grade_of_bin, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    """Rank sums (see :func:`_rank_sums`) of the bin grades ``grade_of_bin[r, j]`` of the values of
+    ``dur[rows[r]]``, binned as in :func:`_edge_accumulate`."""
+    c = dur.shape[1]
+    e = edges.shape[1]
+    for r in range(rows.shape[0]):
+        k = rows[r]
+        for i in range(c):
+            v = dur[k, i]
+            lo = 0
+            hi = e
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if edges[r, mid] <= v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            g = grade_of_bin[r, lo]
+            sq[r] += g
+            sqq[r] += g * g
+            sqr[r] += g * rank2[i]
 
 
-def _rank_columns(plan: _Plan, dur: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(dur[plan.rank_rows])
-    out = np.empty(x.shape, dtype=np.int64)
-    (_edge_columns_reference if plan.reference else _edge_columns)(x, edges, out)
-    return out
+def _edge_columns_reference(dur: np.ndarray, rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    return np.stack([np.searchsorted(edges[r], dur[k], side="right") for r, k in enumerate(rows)]
+                    ) if rows.size else np.zeros((0, dur.shape[1]), dtype=np.int64)
+
+
+def _edge_accumulate_reference(dur, rows, edges, hist):  # noqa: ANN001, ANN201
+    """Plain NumPy reference of :func:`_edge_accumulate`."""
+    for r, cols in enumerate(_edge_columns_reference(dur, rows, edges)):
+        hist[r] += np.bincount(cols, minlength=hist.shape[1])
+
+
+def _edge_rank_sums_reference(dur, rows, edges, grade_of_bin, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    """Plain NumPy reference of :func:`_edge_rank_sums`."""
+    q = np.take_along_axis(grade_of_bin, _edge_columns_reference(dur, rows, edges), axis=1)
+    _rank_sums_reference(q, rank2, sq, sqq, sqr)
 
 
 @dataclass
@@ -191,34 +234,30 @@ class _Work:
 
 
 def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: bool = True,
-            work: _Work | None = None, grade: bool = True) -> _Sample:
+            work: _Work | None = None) -> _Sample:
     """Samples of iterations ``keep`` within the chunk ``first .. first + count`` (which may be wider
     than ``keep`` so that correlation blocks are always drawn whole). With ``work`` the arrays are
-    views of reusable scratch buffers; ``grade=False`` lets the durations overwrite their grades."""
+    views of reusable scratch buffers (an inverse CDF never writes over its own uniforms: that would
+    cost a copy of them)."""
     net = plan.net
     n = net.n
     work = work or _Work()
-    u_dur, u_fix = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_DURATION,
-                            out_a=work.arr("u_dur", n, count), out_b=work.arr("u_fix", n, count))
-    plan.unc.correlate(plan.key, first, u_dur)
-    a, b = _keep(first, count, keep)
-    if (a, b) != (0, count):
-        first, count = first + a, b - a
-        u_dur = np.ascontiguousarray(u_dur[:, a:b])
-        u_fix = np.ascontiguousarray(u_fix[:, a:b])
-    dur = plan.durations.ppf(u_dur, out=u_dur if not grade else work.arr("dur", n, count))
-    np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
+    u_dur, u_fix = _grades(plan, first, count, keep, work)
+    first, count = first + _keep(first, count, keep)[0], u_dur.shape[1]
+    dur = plan.durations.ppf(u_dur, out=work.arr("dur", n, count))
+    if plan.may_go_negative:
+        np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
     fixed = per_day = None
-    if costs:
+    if costs and not plan.const_costs:
         if plan.fixed is not None:
-            fixed = plan.fixed.ppf(u_fix, out=u_fix)
+            fixed = plan.fixed.ppf(u_fix, out=work.arr("fixed", n, count))
         else:
             fixed = u_fix
             fixed[:] = plan.fixed_const[:, None]
         if plan.per_day is not None:
             u_pd, _ = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_COST,
                                out_a=work.arr("u_pd", n, count), out_b=work.arr("u_spare", n, count))
-            per_day = plan.per_day.ppf(u_pd, out=u_pd)
+            per_day = plan.per_day.ppf(u_pd, out=work.arr("per_day", n, count))
         else:
             per_day = work.arr("u_pd", n, count)
             per_day[:] = plan.per_day_const[:, None]
@@ -228,6 +267,21 @@ def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: b
         np.minimum(dur, MAX_DAYS, out=dur)     # risk delays and factors cannot push a task past the cap
     return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred,
                    absent=absent)
+
+
+def _grades(plan: _Plan, first: int, count: int, keep: tuple[int, int], work: _Work
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The duration grades (after correlation) and the fixed-cost uniforms of the kept iterations."""
+    net = plan.net
+    n = net.n
+    u_dur, u_fix = uniforms(plan.key, first, count, net.keys_lo, net.keys_hi, STREAM_DURATION,
+                            out_a=work.arr("u_dur", n, count), out_b=work.arr("u_fix", n, count))
+    plan.unc.correlate(plan.key, first, u_dur)
+    a, b = _keep(first, count, keep)
+    if (a, b) != (0, count):
+        u_dur = np.ascontiguousarray(u_dur[:, a:b])
+        u_fix = np.ascontiguousarray(u_fix[:, a:b])
+    return u_dur, u_fix
 
 
 def _forward(plan: _Plan, dur: np.ndarray, work: _Work | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -240,80 +294,6 @@ def _forward(plan: _Plan, dur: np.ndarray, work: _Work | None = None) -> tuple[n
     ef = work.arr("ef", *dur.shape)
     kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
     return es, ef
-
-
-def _link_dates(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray,
-                links: np.ndarray) -> np.ndarray:
-    """``[links, C]``: the earliest start each given link allows its successor on its own
-    (``FS: finish + lag``, ``SS: start + lag``, ``FF: finish + lag - duration``,
-    ``SF: start + lag - duration``). Plain NumPy reference of :func:`_merge_rows`."""
-    net = plan.net
-    src = net.pred_src[links]
-    typ = net.pred_type[links]
-    lag = net.pred_lag[links][:, None]
-    succ = plan.link_succ[links]
-    from_finish = (typ == FS) | (typ == FF)
-    out = np.where(from_finish[:, None], ef[src], es[src]) + lag
-    minus = (typ == FF) | (typ == SF)
-    if minus.any():
-        out[minus] -= dur[succ[minus]]
-    return out
-
-
-@njit
-def _merge_rows_kernel(es, ef, dur, tasks, src, typ, lag, succ, out):  # noqa: ANN001, ANN201
-    t = tasks.shape[0]
-    c = es.shape[1]
-    for r in range(t):
-        for i in range(c):
-            out[r, i] = es[tasks[r], i]
-    for r in range(src.shape[0]):
-        p = src[r]
-        k = succ[r]
-        ty = typ[r]
-        lg = lag[r]
-        for i in range(c):
-            if ty == 0:
-                v = ef[p, i] + lg
-            elif ty == 1:
-                v = es[p, i] + lg
-            elif ty == 2:
-                v = ef[p, i] + lg - dur[k, i]
-            else:
-                v = es[p, i] + lg - dur[k, i]
-            out[t + r, i] = v
-
-
-def _merge_rows(plan: _Plan, es: np.ndarray, ef: np.ndarray, dur: np.ndarray, msel: _MergeSelection) -> np.ndarray:
-    """Rows of the merge-bias histograms: the merge points' early starts, then their links' dates."""
-    if plan.reference:
-        return np.vstack([es[msel.tasks], _link_dates(plan, es, ef, dur, msel.links)])
-    net = plan.net
-    out = np.empty((msel.tasks.size + msel.links.size, es.shape[1]))
-    _merge_rows_kernel(es, ef, dur, msel.tasks, net.pred_src[msel.links], net.pred_type[msel.links],
-                       net.pred_lag[msel.links], plan.link_succ[msel.links], out)
-    return out
-
-
-@njit
-def _duration_sums(dur, quantum, c0, c1, s, ss):  # noqa: ANN001, ANN201
-    """Add, per row, the sums of ``rint(dur * quantum)`` and of its square over columns ``c0..c1``."""
-    for k in range(dur.shape[0]):
-        a = 0
-        b = 0
-        for i in range(c0, c1):
-            q = np.int64(np.rint(dur[k, i] * quantum))
-            a += q
-            b += q * q
-        s[k] += a
-        ss[k] += b
-
-
-def _duration_sums_reference(dur, quantum, c0, c1, s, ss):  # noqa: ANN001, ANN201
-    """Plain NumPy reference of :func:`_duration_sums`."""
-    q = np.rint(dur[:, c0:c1] * quantum).astype(np.int64)
-    s += q.sum(axis=1)
-    ss += (q * q).sum(axis=1)
 
 
 class BigSum:
@@ -355,111 +335,153 @@ class BigSum:
         return out
 
 
-class _Acc1:
-    """Pass-1 accumulators of one worker thread (``light``: scratch buffers only)."""
+@dataclass
+class _Bins:
+    """Histogram ranges, one per row (layout: :mod:`pmrisk.engine.kernels`)."""
 
-    def __init__(self, n: int, n_risks: int, light: bool = False) -> None:
-        self.light = light
+    lo: np.ndarray
+    hi: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def between(cls, lo: np.ndarray, hi: np.ndarray) -> _Bins:
+        lo = np.where(np.isfinite(lo), lo, 0.0)
+        hi = np.maximum(np.where(np.isfinite(hi), hi, 0.0), lo)
+        width = hi - lo
+        ok = width > 0
+        return cls(lo=lo, hi=hi, scale=np.where(ok, HIST_BINS / np.where(ok, width, 1.0), 0.0))
+
+
+MERGE_MIN_CRITICALITY = 0.01   # merge bias is reported for merge points critical at least this often
+MERGE_MAX_POINTS = 100         # ... and for at most this many, the most critical first
+
+
+@dataclass
+class _MergeSelection:
+    tasks: np.ndarray        # topological rows of the merge points analysed
+    links: np.ndarray        # their incoming links, grouped by merge point
+    counts: np.ndarray       # links per merge point
+    bins: _Bins              # histogram ranges of the merge rows (the points' starts, then the links)
+
+    @property
+    def rows(self) -> int:
+        return self.tasks.size + self.links.size
+
+
+@dataclass
+class _Setup:
+    """What a pass-1 chunk accumulates beyond project finish and cost (None: a light pass)."""
+
+    fbins: _Bins | None = None              # finish histograms (None in the pilot)
+    merges: _MergeSelection | None = None   # merge-bias histograms
+    edges: np.ndarray | None = None         # [rank rows, RANK_BINS - 1] quantile edges of their durations
+    sub: np.ndarray | None = None           # pilot: durations of the rank rows, [rank rows, PILOT_ITERATIONS]
+
+
+class _Acc1:
+    """Pass-1 accumulators of one worker thread (``setup`` None: scratch buffers only)."""
+
+    def __init__(self, n: int, n_risks: int, setup: _Setup | None = None, n_rank: int = 0) -> None:
+        self.light = setup is None
         self.work = _Work()
         self.crit = np.zeros(n, dtype=np.int64)
-        self.fmin = np.full(n, np.inf)
-        self.fmax = np.full(n, -np.inf)
-        self.dmin = np.full(n, np.inf)
-        self.dmax = np.full(n, -np.inf)
-        self.dsum = BigSum(n)
-        self.dsq = BigSum(n)
+        self.fmin, self.fmax = np.full(n, np.inf), np.full(n, -np.inf)
+        self.dmin, self.dmax = np.full(n, np.inf), np.full(n, -np.inf)
+        self.smin, self.smax = np.full(n, np.inf), np.full(n, -np.inf)
+        self.qsum, self.qsq_hi, self.qsq_lo = BigSum(n), BigSum(n), BigSum(n)
         self.occurred = np.zeros(n_risks, dtype=np.int64)
-
-
-def _pass1_into(plan: _Plan, finish_out: np.ndarray, cost_out: np.ndarray, sub_out: np.ndarray | None,
-                first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None) -> None:
-    _pass1(plan, first, count, keep, acc, finish_out, cost_out, sub_out)
+        # int32 counts: a worker never counts more than MAX_RUN_ITERATIONS < 2**31 values a row
+        self.fhist = np.zeros((n if setup is not None and setup.fbins is not None else 0, HIST_BINS + 4),
+                              dtype=np.int32)
+        m = setup.merges.rows if setup is not None and setup.merges is not None else 0
+        self.mhist = np.zeros((m, HIST_BINS + 4), dtype=np.int32)
+        self.mmin, self.mmax = np.full(m, np.inf), np.full(m, -np.inf)
+        self.dhist = np.zeros((n_rank if setup is not None and setup.edges is not None else 0, RANK_BINS),
+                              dtype=np.int64)
 
 
 def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None,
-           finish_out: np.ndarray, cost_out: np.ndarray, sub_out: np.ndarray | None = None) -> None:
+           finish_out: np.ndarray, cost_out: np.ndarray, setup: _Setup | None = None) -> None:
     """One chunk of pass 1: project finish and cost into their iterations' slots, the rest into
-    ``acc`` (None for a light pass that needs only finish and cost)."""
+    ``acc`` as ``setup`` says (a light pass, ``setup`` None, needs only finish and cost)."""
     net = plan.net
-    work = acc.work if acc is not None else None
-    smp = _sample(plan, first, count, keep, work=work, grade=False)
+    work = acc.work if acc is not None else _Work()
+    smp = _sample(plan, first, count, keep, work=work)
     dur = smp.dur
     a, b = _keep(first, count, keep)
     lo, hi = first + a, first + b
-    n = net.n
-    es, ef = _forward(plan, dur, work)
+    n, c = dur.shape
     finish = finish_out[lo:hi]
-    finish[:] = ef.max(axis=0) if n else 0.0
-    cost = cost_out[lo:hi]
-    assert smp.fixed is not None and smp.per_day is not None     # sampled with costs
-    if plan.reference:
-        cost[:] = kernels.cost_reference(dur, smp.fixed, smp.per_day)
+    full = acc is not None and not acc.light and setup is not None
+    if not full:
+        es, ef = _forward(plan, dur, work)
+        if plan.reference:
+            finish[:] = np.maximum(ef.max(axis=0), 0.0) if n else 0.0
+        else:
+            kernels.project_finish(ef, finish)
     else:
-        kernels.add_cost(dur, smp.fixed, smp.per_day, cost)
+        assert acc is not None and setup is not None
+        es, ef = work.arr("es", n, c), work.arr("ef", n, c)
+        qs = [np.zeros(n, dtype=np.int64) for _ in range(3)]
+        fwd = kernels.forward_accumulate_reference if plan.reference else kernels.forward_accumulate
+        fwd(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef, finish,
+            qs[0], qs[1], qs[2], float(DURATION_QUANTUM))
+        acc.qsum.add(qs[0], c * kernels.QUANTUM_MAX)
+        acc.qsq_hi.add(qs[1], c * ((kernels.QUANTUM_MAX ** 2 >> 32) + 1))
+        acc.qsq_lo.add(qs[2], c * (1 << 32))
+        fb = setup.fbins
+        if fb is not None:
+            hfn = kernels.hist_accumulate_reference if plan.reference else kernels.hist_accumulate
+            hfn(ef, fb.lo, fb.hi, fb.scale, acc.fhist, acc.fmin, acc.fmax)
+        elif c:               # the pilot: every task's exact extremes, for the histograms' ranges
+            np.minimum(acc.fmin, ef.min(axis=1), out=acc.fmin)
+            np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
+            np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
+            np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
+            np.minimum(acc.smin, es.min(axis=1), out=acc.smin)
+            np.maximum(acc.smax, es.max(axis=1), out=acc.smax)
+    cost = cost_out[lo:hi]
+    if plan.const_costs:
+        if plan.reference:
+            cost[:] = kernels.cost_const_reference(dur, plan.fixed_const, plan.per_day_const)
+        else:
+            kernels.add_cost_const(dur, plan.fixed_const, plan.per_day_const, cost)
+    else:
+        assert smp.fixed is not None and smp.per_day is not None     # sampled with costs
+        if plan.reference:
+            cost[:] = kernels.cost_reference(dur, smp.fixed, smp.per_day)
+        else:
+            kernels.add_cost(dur, smp.fixed, smp.per_day, cost)
     if smp.extra_cost is not None:
         cost += smp.extra_cost
-    if acc is None or acc.light:
+    if not full:
         return
+    assert acc is not None and setup is not None
     if plan.reference:
         lf = kernels.backward_pass_reference(dur, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
         acc.crit += kernels.critical_reference(ef, lf, finish).sum(axis=1).astype(np.int64)
     else:
-        lf = acc.work.arr("lf", *dur.shape)
-        kernels.backward_critical(dur, ef, np.ascontiguousarray(finish), net.succ_ptr, net.succ_dst,
-                                  net.succ_type, net.succ_lag, lf, acc.work.arr("ls", *dur.shape), acc.crit)
+        lf = work.arr("lf", n, c)
+        kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag, lf,
+                                  work.arr("ls", n, c), acc.crit)
     if smp.absent:
         # a task that does not happen in an iteration is not critical in it, whatever its float
         tol = kernels.FLOAT_TOL * (1.0 + np.abs(finish))
         for row, gone in smp.absent.items():
             acc.crit[row] -= int(np.count_nonzero(((lf[row] - ef[row]) <= tol) & gone))
-    np.minimum(acc.fmin, ef.min(axis=1), out=acc.fmin)
-    np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
-    np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
-    np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
-    top = int(np.rint(float(dur.max()) * DURATION_QUANTUM)) if dur.size else 0
-    step = max(1, (1 << 62) // max(top * top, 1))       # iterations whose squares sum below 2**62
-    sums_fn = _duration_sums_reference if plan.reference else _duration_sums
-    for s0 in range(0, dur.shape[1], step):
-        s1 = min(s0 + step, dur.shape[1])
-        part, part_sq = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        sums_fn(dur, float(DURATION_QUANTUM), s0, s1, part, part_sq)
-        acc.dsum.add(part, (s1 - s0) * top)
-        acc.dsq.add(part_sq, (s1 - s0) * top * top)
     if smp.occurred is not None:
         acc.occurred += smp.occurred.sum(axis=1)
-    if sub_out is not None and lo < sub_out.shape[1]:
-        stop = min(hi, sub_out.shape[1])
-        sub_out[:, lo:stop] = dur[plan.rank_rows][:, :stop - lo]
-
-
-@njit
-def _hist_accumulate(x, lo, hi, scale, bins, hist):  # noqa: ANN001, ANN201
-    """Histogram rows of ``bins + 2`` columns: values equal to ``lo`` (column 0), ``bins`` equal bins
-    strictly inside, values equal to ``hi`` (last column); so point masses at the ends stay exact."""
-    n, c = x.shape
-    for k in range(n):
-        for i in range(c):
-            v = x[k, i]
-            if v <= lo[k]:
-                hist[k, 0] += 1
-            elif v >= hi[k]:
-                hist[k, bins + 1] += 1
-            else:
-                b = int((v - lo[k]) * scale[k])
-                if b >= bins:
-                    b = bins - 1
-                hist[k, b + 1] += 1
-
-
-def _hist_accumulate_reference(x, lo, hi, scale, bins, hist):  # noqa: ANN001, ANN201
-    """Plain NumPy reference of :func:`_hist_accumulate`."""
-    b = ((x - lo[:, None]) * scale[:, None]).astype(np.int64)
-    np.clip(b, 0, bins - 1, out=b)
-    b += 1
-    b[x <= lo[:, None]] = 0
-    b[(x >= hi[:, None]) & (x > lo[:, None])] = bins + 1
-    for k in range(x.shape[0]):
-        hist[k] += np.bincount(b[k], minlength=bins + 2)
+    rows = np.flatnonzero(plan.rank_rows)
+    if setup.edges is not None:
+        (_edge_accumulate_reference if plan.reference else _edge_accumulate)(dur, rows, setup.edges, acc.dhist)
+    if setup.sub is not None and lo < setup.sub.shape[1]:
+        stop = min(hi, setup.sub.shape[1])
+        setup.sub[:, lo:stop] = dur[rows, :stop - lo]
+    ms = setup.merges
+    if ms is not None:
+        mfn = kernels.merge_accumulate_reference if plan.reference else kernels.merge_accumulate
+        mfn(es, ef, dur, ms.tasks, net.pred_src[ms.links], net.pred_type[ms.links], net.pred_lag[ms.links],
+            plan.link_succ[ms.links], ms.bins.lo, ms.bins.hi, ms.bins.scale, acc.mhist, acc.mmin, acc.mmax)
 
 
 @njit
@@ -492,38 +514,10 @@ def _rank_sums_reference(q, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
     sqr += (q * rank2[None, :]).sum(axis=1)
 
 
-@dataclass
-class _Bins:
-    lo: np.ndarray
-    hi: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def between(cls, lo: np.ndarray, hi: np.ndarray) -> _Bins:
-        width = hi - lo
-        ok = width > 0
-        return cls(lo=lo.copy(), hi=hi.copy(), scale=np.where(ok, HIST_BINS / np.where(ok, width, 1.0), 0.0))
-
-    def fill(self, x: np.ndarray, hist: np.ndarray, reference: bool) -> None:
-        """Add the values of ``x`` (rows as in the bins) to ``hist`` in place."""
-        (_hist_accumulate_reference if reference else _hist_accumulate)(x, self.lo, self.hi, self.scale, HIST_BINS,
-                                                                        hist)
-
-
-
-MERGE_MIN_CRITICALITY = 0.01   # merge bias is reported for merge points critical at least this often
-MERGE_MAX_POINTS = 1000        # ... and for at most this many, the most critical first
-
-
-@dataclass
-class _MergeSelection:
-    tasks: np.ndarray        # topological rows of the merge points analysed
-    links: np.ndarray        # their incoming links, grouped by merge point
-    counts: np.ndarray       # links per merge point
-
-
-def _select_merges(plan: _Plan, crit: np.ndarray, n_iter: int) -> _MergeSelection | None:
-    """The merge points worth a merge-bias figure: the (near-)critical ones."""
+def _select_merges(plan: _Plan, crit: np.ndarray, n_iter: int, pilot: _Merged1) -> _MergeSelection | None:
+    """The merge points worth a merge-bias figure (the (near-)critical ones in the pilot), with
+    histogram ranges from the pilot's exact task bounds: a start's own range; a link date's
+    predecessor range plus the lag (minus the successor's duration range for FF/SF)."""
     if not plan.merge_tasks.size:
         return None
     share = crit[plan.merge_tasks] / max(n_iter, 1)
@@ -534,37 +528,19 @@ def _select_merges(plan: _Plan, crit: np.ndarray, n_iter: int) -> _MergeSelectio
         return None
     indeg = np.diff(plan.net.pred_ptr)[plan.merge_tasks]
     off = np.concatenate([[0], np.cumsum(indeg)])
-    link_rows = np.concatenate([np.arange(off[i], off[i + 1]) for i in idx])
-    return _MergeSelection(tasks=plan.merge_tasks[idx], links=plan.merge_links[link_rows], counts=indeg[idx])
-
-
-def _merge_bins(plan: _Plan, msel: _MergeSelection, fmin: np.ndarray, fmax: np.ndarray, dmin: np.ndarray,
-                dmax: np.ndarray) -> _Bins:
-    """Histogram ranges of the merge rows from pass 1's exact task bounds: every start lies in
-    ``[fmin - dmax, fmax - dmin]`` and every link date in its predecessor's range plus the lag
-    (minus the successor's duration for FF/SF); valid bounds, if not always tight ones."""
+    links = plan.merge_links[np.concatenate([np.arange(off[i], off[i + 1]) for i in idx])]
+    tasks = plan.merge_tasks[idx]
     net = plan.net
-    smin, smax = fmin - dmax, fmax - dmin
-    src, typ, lag = net.pred_src[msel.links], net.pred_type[msel.links], net.pred_lag[msel.links]
-    succ = plan.link_succ[msel.links]
+    src, typ, lag = net.pred_src[links], net.pred_type[links], net.pred_lag[links]
+    succ = plan.link_succ[links]
     fin = (typ == FS) | (typ == FF)
-    lo = np.where(fin, fmin[src], smin[src]) + lag
-    hi = np.where(fin, fmax[src], smax[src]) + lag
+    lo = np.where(fin, pilot.fmin[src], pilot.smin[src]) + lag
+    hi = np.where(fin, pilot.fmax[src], pilot.smax[src]) + lag
     minus = (typ == FF) | (typ == SF)
-    lo = np.where(minus, lo - dmax[succ], lo)
-    hi = np.where(minus, hi - dmin[succ], hi)
-    return _Bins.between(np.concatenate([smin[msel.tasks], lo]), np.concatenate([smax[msel.tasks], hi]))
-
-
-class _Acc2:
-    """Pass-2 (and pass-3) accumulators of one worker thread."""
-
-    def __init__(self, n: int, n_affected: int, n_merge: int) -> None:
-        self.work = _Work()
-        self.fhist = np.zeros((n, HIST_BINS + 2), dtype=np.int64)
-        self.sums = [BigSum(n) for _ in range(3)]
-        self.dhist = np.zeros((n_affected, RANK_BINS), dtype=np.int64)
-        self.mhist = np.zeros((n_merge, HIST_BINS + 2), dtype=np.int64)
+    lo = np.where(minus, lo - pilot.dmax[succ], lo)
+    hi = np.where(minus, hi - pilot.dmin[succ], hi)
+    bins = _Bins.between(np.concatenate([pilot.smin[tasks], lo]), np.concatenate([pilot.smax[tasks], hi]))
+    return _MergeSelection(tasks=tasks, links=links, counts=indeg[idx], bins=bins)
 
 
 def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[BigSum], grades: bool = False) -> None:
@@ -582,37 +558,43 @@ def _add_rank_sums(plan: _Plan, q: np.ndarray, rank2: np.ndarray, sums: list[Big
         _grade_rank_sums(q, rank2, sq, sqq, sqr)
     else:
         _rank_sums(q, rank2, sq, sqq, sqr)
+    _add_sums(sums, (sq, sqq, sqr), c, rank2)
+
+
+def _add_sums(sums: list[BigSum], parts: tuple[np.ndarray, np.ndarray, np.ndarray], c: int,
+              rank2: np.ndarray) -> None:
     top_r = int(rank2.max()) if rank2.size else 0
-    sums[0].add(sq, c * 65535)
-    sums[1].add(sqq, c * 65535 * 65535)
-    sums[2].add(sqr, c * 65535 * top_r)
+    sums[0].add(parts[0], c * 65535)
+    sums[1].add(parts[1], c * 65535 * 65535)
+    sums[2].add(parts[2], c * 65535 * top_r)
 
 
-def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc2, fbins: _Bins,
-           edges: np.ndarray | None, mbins: _Bins | None, rank2: np.ndarray, msel: _MergeSelection | None) -> None:
+@dataclass
+class _Acc2:
+    """Pass-2 accumulators of one worker thread: rank sums of every task, and of the rank rows."""
+
+    work: _Work
+    sums: list[BigSum]
+    rank_sums: list[BigSum]
+
+
+def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc2, rank2: np.ndarray,
+           edges: np.ndarray | None, grade_of_bin: np.ndarray | None) -> None:
+    """One chunk of pass 2: the integer rank sums behind each task's sensitivity. Only the grades
+    are regenerated, unless some durations must be ranked through their own values (rank rows)."""
+    a, b = _keep(first, count, keep)
+    r2 = rank2[first + a:first + b]
+    if edges is None or grade_of_bin is None:
+        grade, _ = _grades(plan, first, count, keep, acc.work)
+        _add_rank_sums(plan, grade, r2, acc.sums, grades=True)
+        return
     smp = _sample(plan, first, count, keep, costs=False, work=acc.work)
-    a, b = _keep(first, count, keep)
-    first, count = first + a, b - a
-    es, ef = _forward(plan, smp.dur, acc.work)
-    fbins.fill(ef, acc.fhist, plan.reference)
-    _add_rank_sums(plan, smp.grade, rank2[first:first + count], acc.sums, grades=True)
-    if edges is not None:
-        cols = _rank_columns(plan, smp.dur, edges)
-        for k in range(cols.shape[0]):
-            acc.dhist[k] += np.bincount(cols[k], minlength=RANK_BINS)
-    if mbins is not None and msel is not None:
-        mbins.fill(_merge_rows(plan, es, ef, smp.dur, msel), acc.mhist, plan.reference)
-
-
-def _pass3(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: tuple[list[BigSum], _Work],
-           edges: np.ndarray, grade_of_bin: np.ndarray, rank2: np.ndarray) -> None:
-    """Rank sums of the tasks whose duration is not a monotone function of their own grade."""
-    sums, work = acc
-    smp = _sample(plan, first, count, keep, costs=False, work=work, grade=False)
-    a, b = _keep(first, count, keep)
-    first, count = first + a, b - a
-    q = np.take_along_axis(grade_of_bin, _rank_columns(plan, smp.dur, edges), axis=1)
-    _add_rank_sums(plan, np.ascontiguousarray(q), rank2[first:first + count], sums)
+    _add_rank_sums(plan, smp.grade, r2, acc.sums, grades=True)
+    rows = np.flatnonzero(plan.rank_rows)
+    parts = tuple(np.zeros(rows.size, dtype=np.int64) for _ in range(3))
+    fn = _edge_rank_sums_reference if plan.reference else _edge_rank_sums
+    fn(smp.dur, rows, edges, grade_of_bin, r2, *parts)
+    _add_sums(acc.rank_sums, parts, b - a, r2)  # type: ignore[arg-type]
 
 
 def midranks2(x: np.ndarray) -> np.ndarray:
@@ -818,20 +800,33 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     limits = threadpool_limits(1, "blas") if plan.unc.corr_chol is not None else contextlib.nullcontext()
     try:
         limits.__enter__()
-        # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
         n_risks = plan.unc.n_risks
+        rows = np.flatnonzero(plan.rank_rows)
+        # ---- pilot: iterations 0 .. PILOT_ITERATIONS - 1 set the histograms' ranges --------
+        pilot_setup = _Setup(sub=np.empty((rows.size, PILOT_ITERATIONS)) if rows.size else None)
+        run.total = (PILOT_ITERATIONS + 2 * iterations) * n
+        pfin, pcost = np.empty(PILOT_ITERATIONS), np.empty(PILOT_ITERATIONS)
+        pilot = _merge_acc1(run.run(functools.partial(_pass1_chunk, plan, pfin, pcost, pilot_setup), 0,
+                                    PILOT_ITERATIONS, lambda: _Acc1(n, n_risks, pilot_setup)), n, n_risks)
+        edges = None
+        if pilot_setup.sub is not None:
+            qs = np.arange(1, RANK_BINS) / RANK_BINS
+            edges = np.ascontiguousarray(np.quantile(pilot_setup.sub, qs, axis=1, method="inverted_cdf").T)
+        setup = _Setup(fbins=_Bins.between(pilot.fmin, pilot.fmax),
+                       merges=_select_merges(plan, pilot.crit, PILOT_ITERATIONS, pilot), edges=edges)
+
+        # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
         accs: list[_Acc1] = []
         finish = np.empty(0)
         cost = np.empty(0)
         n_done = 0
         target = iterations
-        sub = np.empty((int(plan.rank_rows.sum()), min(iterations, RANK_SUBSAMPLE))) if plan.rank_rows.any() else None
         while True:
-            run.total = 2 * target * n
+            run.total = (PILOT_ITERATIONS + 2 * target) * n
             finish = np.concatenate([finish, np.empty(target - n_done)])
             cost = np.concatenate([cost, np.empty(target - n_done)])
-            accs += run.run(functools.partial(_pass1_into, plan, finish, cost, sub), n_done, target,
-                            lambda: _Acc1(n, n_risks))
+            accs += run.run(functools.partial(_pass1_chunk, plan, finish, cost, setup), n_done, target,
+                            lambda: _Acc1(n, n_risks, setup, rows.size))
             n_done = target
             if p80_tolerance is None or target >= max_iterations:
                 break
@@ -839,50 +834,25 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
                 break
             target = min(2 * target, max_iterations)
         n_iter = n_done
-        crit = np.sum([x.crit for x in accs], axis=0)
-        fmin = np.min([x.fmin for x in accs], axis=0)
-        fmax = np.max([x.fmax for x in accs], axis=0)
-        dmin = np.min([x.dmin for x in accs], axis=0)
-        dmax = np.max([x.dmax for x in accs], axis=0)
-        dsum = BigSum.merged([x.dsum for x in accs], n)
-        dsq = BigSum.merged([x.dsq for x in accs], n)
-        occurred = np.sum([x.occurred for x in accs], axis=0)
-        for x in accs:
-            x.work.bufs.clear()          # scratch buffers are not needed past their pass
+        a1 = _merge_acc1(accs, n, n_risks)
 
-        # ---- pass 2 ------------------------------------------------------------------------
+        # ---- pass 2: rank sums for the sensitivities ---------------------------------------
         rank2 = midranks2(finish)
-        affected = plan.rank_rows
-        n_aff = int(affected.sum())
-        edges = None
-        if n_aff and sub is not None:
-            qs = np.arange(1, RANK_BINS) / RANK_BINS
-            edges = np.ascontiguousarray(np.quantile(sub, qs, axis=1, method="inverted_cdf").T)
-        mbins = None
-        msel = _select_merges(plan, crit, n_iter)
-        if msel is not None:
-            mbins = _merge_bins(plan, msel, fmin, fmax, dmin, dmax)
-        fbins = _Bins.between(fmin, fmax)
-        acc2 = run.run(lambda f, c, k, acc: _pass2(plan, f, c, k, acc, fbins, edges, mbins, rank2, msel), 0,
-                       n_iter, lambda: _Acc2(n, n_aff, 0 if msel is None else msel.tasks.size + msel.links.size))
-        fhist = np.sum([x.fhist for x in acc2], axis=0)
-        for x in acc2:
-            x.work.bufs.clear()
+        grade_of_bin = None
+        if edges is not None:
+            cum = np.cumsum(a1.dhist, axis=1)
+            midrank = (cum - a1.dhist / 2.0) / n_iter
+            grade_of_bin = np.minimum((midrank * 65536.0).astype(np.int64), 65535)
+        acc2 = run.run(lambda f, c, k, acc: _pass2(plan, f, c, k, acc, rank2, edges, grade_of_bin), 0, n_iter,
+                       lambda: _Acc2(_Work(), [BigSum(n) for _ in range(3)], [BigSum(rows.size) for _ in range(3)]))
         sq, sqq, sqr = (BigSum.merged([x.sums[i] for x in acc2], n) for i in range(3))
         sens = _spearman_from_sums(sq, sqq, sqr, rank2, n_iter)
-        mhist = np.sum([x.mhist for x in acc2], axis=0) if mbins is not None else None
-
-        # ---- pass 3: ranks of durations that risks and drivers move -----------------------
         if edges is not None:
-            dhist = np.sum([x.dhist for x in acc2], axis=0)
-            cum = np.cumsum(dhist, axis=1)
-            midrank = (cum - dhist / 2.0) / n_iter
-            grade_of_bin = np.minimum((midrank * 65536.0).astype(np.int64), 65535)
-            acc3 = run.run(lambda f, c, k, acc: _pass3(plan, f, c, k, acc, edges, grade_of_bin, rank2), 0, n_iter,
-                           lambda: ([BigSum(n_aff) for _ in range(3)], _Work()))
-            s3 = [BigSum.merged([x[0][i] for x in acc3], n_aff) for i in range(3)]
-            sens[affected] = _spearman_from_sums(s3[0], s3[1], s3[2], rank2, n_iter)
+            s3 = [BigSum.merged([x.rank_sums[i] for x in acc2], rows.size) for i in range(3)]
+            sens[rows] = _spearman_from_sums(s3[0], s3[1], s3[2], rank2, n_iter)
         sens[plan.dur_constant] = 0.0
+        for x in acc2:
+            x.work.bufs.clear()
 
         # ---- risk ranking: one light pass per risk, same random numbers -------------------
         ranking = None
@@ -898,22 +868,70 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     inv = np.empty_like(order)
     inv[order] = np.arange(n)       # file position -> topological position
     q = float(DURATION_QUANTUM)
+    dsum = a1.qsum_total
+    dsq = a1.qsq_total
     dur_mean = np.array([float(s) for s in dsum]) / q / n_iter
     dur_var = np.array([float(n_iter * int(b) - int(a) ** 2) for a, b in zip(dsum, dsq)]) / (q * q) / (
         n_iter * max(n_iter - 1, 1))
     merge = {}
-    if mhist is not None and msel is not None and mbins is not None:
-        merge = _merge_bias(plan, msel, mhist, mbins)
+    if setup.merges is not None:
+        merge = _merge_bias(plan, setup.merges, a1.mhist, a1.mmin, a1.mmax)
+    fb = setup.fbins
+    assert fb is not None
     return SimulationResult(
         project=project, iterations=n_iter, seed=seed, durations=finish, costs=cost,
-        task_ids=tuple(project.task_ids), criticality_counts=crit[inv], sensitivity_values=sens[inv],
-        finish_hist=fhist[inv], finish_lo=fmin[inv], finish_hi=fmax[inv], deterministic=det, elapsed=elapsed,
+        task_ids=tuple(project.task_ids), criticality_counts=a1.crit[inv], sensitivity_values=sens[inv],
+        finish_hist=a1.fhist[inv], finish_lo=fb.lo[inv], finish_hi=fb.hi[inv], finish_min=a1.fmin[inv],
+        finish_max=a1.fmax[inv], deterministic=det, elapsed=elapsed,
         chunk_size=run.chunk, workers=workers, engine="reference" if reference else "numba",
         mitigated=mitigated, task_duration_mean=dur_mean[inv],
         task_duration_sd=np.sqrt(np.maximum(dur_var, 0.0))[inv],
-        risk_ids=plan.unc.risk_ids, risk_occurrence=occurred / n_iter,
+        risk_ids=plan.unc.risk_ids, risk_occurrence=a1.occurred / n_iter,
         risk_ranking=ranking, merge_bias=merge, correlation=plan.unc.correlation,
     )
+
+
+def _pass1_chunk(plan: _Plan, finish_out: np.ndarray, cost_out: np.ndarray, setup: _Setup | None,
+                 first: int, count: int, keep: tuple[int, int], acc: _Acc1 | None) -> None:
+    _pass1(plan, first, count, keep, acc, finish_out, cost_out, setup)
+
+
+@dataclass
+class _Merged1:
+    """Pass-1 accumulators of all workers, merged (sums exact, so in any order)."""
+
+    crit: np.ndarray
+    fmin: np.ndarray
+    fmax: np.ndarray
+    dmin: np.ndarray
+    dmax: np.ndarray
+    smin: np.ndarray
+    smax: np.ndarray
+    qsum_total: np.ndarray
+    qsq_total: np.ndarray
+    occurred: np.ndarray
+    fhist: np.ndarray
+    mhist: np.ndarray
+    mmin: np.ndarray
+    mmax: np.ndarray
+    dhist: np.ndarray
+
+
+def _merge_acc1(accs: list[_Acc1], n: int, n_risks: int) -> _Merged1:
+    for x in accs:
+        x.work.bufs.clear()          # scratch buffers are not needed past their pass
+    hi = BigSum.merged([x.qsq_hi for x in accs], n)
+    lo = BigSum.merged([x.qsq_lo for x in accs], n)
+    return _Merged1(
+        crit=np.sum([x.crit for x in accs], axis=0), fmin=np.min([x.fmin for x in accs], axis=0),
+        fmax=np.max([x.fmax for x in accs], axis=0), dmin=np.min([x.dmin for x in accs], axis=0),
+        dmax=np.max([x.dmax for x in accs], axis=0), smin=np.min([x.smin for x in accs], axis=0),
+        smax=np.max([x.smax for x in accs], axis=0), qsum_total=BigSum.merged([x.qsum for x in accs], n),
+        qsq_total=hi * (1 << 32) + lo, occurred=np.sum([x.occurred for x in accs], axis=0),
+        fhist=np.asarray(np.sum([x.fhist for x in accs], axis=0, dtype=np.int64)),
+        mhist=np.asarray(np.sum([x.mhist for x in accs], axis=0, dtype=np.int64)),
+        mmin=np.min([x.mmin for x in accs], axis=0), mmax=np.max([x.mmax for x in accs], axis=0),
+        dhist=np.sum([x.dhist for x in accs], axis=0))
 
 
 def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish: np.ndarray,
@@ -929,7 +947,7 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
         vplan = _make_plan(variant, plan.key, mitigated=mit, reference=plan.reference)
         fin, cst = np.empty(n_iter), np.empty(n_iter)
         run.run(lambda f, c, k, acc: _pass1(vplan, f, c, k, acc, fin, cst), 0, n_iter,
-                lambda: _Acc1(0, 0, light=True))
+                lambda: _Acc1(0, 0))
         return fin, cst
 
     out: dict[str, dict[str, Any]] = {}
@@ -959,12 +977,15 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
     return out
 
 
-def _merge_bias(plan: _Plan, msel: _MergeSelection, mhist: np.ndarray, mbins: _Bins) -> dict[str, dict[str, Any]]:
+def _merge_bias(plan: _Plan, msel: _MergeSelection, mhist: np.ndarray, vmin: np.ndarray,
+                vmax: np.ndarray) -> dict[str, dict[str, Any]]:
     """Per merge point: P50 of its early start against the P50 of each incoming link's own date."""
     from pmrisk.results import histogram_quantile
 
     net = plan.net
-    p50 = np.array([histogram_quantile(mhist[i], mbins.lo[i], mbins.hi[i], 0.5) for i in range(mhist.shape[0])])
+    b = msel.bins
+    p50 = np.array([histogram_quantile(mhist[i], b.lo[i], b.hi[i], 0.5, vmin[i], vmax[i])
+                    for i in range(mhist.shape[0])])
     out = {}
     j = msel.tasks.size
     for i, k in enumerate(msel.tasks):
@@ -1025,9 +1046,19 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
             if d.scale_cost:
                 drv_cost[rows] *= d.factor.mode()
     dur[gone] = 0.0
-    es, ef, finish, crit = kernels.schedule_reference(
-        dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
-        net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+    if HAVE_NUMBA:            # the compiled kernels: same arithmetic, and no Python loop over tasks
+        es, ef = np.empty_like(dur), np.empty_like(dur)
+        kernels.forward_pass(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef)
+        finish = np.empty(1)
+        kernels.project_finish(ef, finish)
+        counts = np.zeros(net.n, dtype=np.int64)
+        kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag,
+                                  np.empty_like(dur), np.empty_like(dur), counts)
+        crit = counts[:, None] > 0
+    else:
+        es, ef, finish, crit = kernels.schedule_reference(
+            dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
+            net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
     fixed = np.array([[d.mode()] for d in net.fixed_costs]).reshape(net.n, 1) * drv_cost[:, None]
     fixed[gone] = 0.0
     per_day = np.array([[d.mode()] for d in net.per_day_costs]).reshape(net.n, 1)
@@ -1055,8 +1086,11 @@ def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated:
     first, count = 0, -(-iterations // plan.unc.block) * plan.unc.block
     smp = _sample(plan, first, count, (0, iterations))
     es, ef = _forward(plan, smp.dur)
-    assert smp.fixed is not None and smp.per_day is not None
-    cost = kernels.cost_reference(smp.dur, smp.fixed, smp.per_day)
+    if plan.const_costs:
+        cost = kernels.cost_const_reference(smp.dur, plan.fixed_const, plan.per_day_const)
+    else:
+        assert smp.fixed is not None and smp.per_day is not None
+        cost = kernels.cost_reference(smp.dur, smp.fixed, smp.per_day)
     if smp.extra_cost is not None:
         cost = cost + smp.extra_cost
     inv = np.empty_like(plan.net.file_index)
@@ -1072,6 +1106,6 @@ def run_variant(project: Project, iterations: int, seed: int, **kw: Any) -> tupl
     run = _Runner(1, auto_chunk_size(plan.net.n), plan.unc.block, plan.net.n, None)
     fin, cst = np.empty(iterations), np.empty(iterations)
     run.run(lambda f, c, k, acc: _pass1(plan, f, c, k, acc, fin, cst), 0, iterations,
-            lambda: _Acc1(0, 0, light=True))
+            lambda: _Acc1(0, 0))
     return fin, cst
 
