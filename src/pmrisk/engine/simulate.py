@@ -234,11 +234,12 @@ class _Work:
 
 
 def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: bool = True,
-            work: _Work | None = None) -> _Sample:
+            work: _Work | None = None, uncertain: bool = True) -> _Sample:
     """Samples of iterations ``keep`` within the chunk ``first .. first + count`` (which may be wider
     than ``keep`` so that correlation blocks are always drawn whole). With ``work`` the arrays are
     views of reusable scratch buffers (an inverse CDF never writes over its own uniforms: that would
-    cost a copy of them)."""
+    cost a copy of them). ``uncertain=False`` stops before drivers, risks, existence and branches
+    (correlation included)."""
     net = plan.net
     n = net.n
     work = work or _Work()
@@ -248,7 +249,7 @@ def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: b
     if plan.may_go_negative:
         np.maximum(dur, 0.0, out=dur)    # an untruncated normal may dip below 0: no negative durations
     fixed = per_day = None
-    if costs and not plan.const_costs:
+    if costs and not (plan.const_costs and uncertain):
         if plan.fixed is not None:
             fixed = plan.fixed.ppf(u_fix, out=work.arr("fixed", n, count))
         else:
@@ -262,7 +263,7 @@ def _sample(plan: _Plan, first: int, count: int, keep: tuple[int, int], costs: b
             per_day = work.arr("u_pd", n, count)
             per_day[:] = plan.per_day_const[:, None]
     extra = occurred = absent = None
-    if plan.unc.active:
+    if plan.unc.active and uncertain:
         extra, occurred, absent = plan.unc.apply(plan.key, first, dur, fixed)
         np.minimum(dur, MAX_DAYS, out=dur)     # risk delays and factors cannot push a task past the cap
     return _Sample(dur=dur, grade=u_dur, fixed=fixed, per_day=per_day, extra_cost=extra, occurred=occurred,
@@ -936,32 +937,48 @@ def _merge_acc1(accs: list[_Acc1], n: int, n_risks: int) -> _Merged1:
 
 def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish: np.ndarray,
                 cost: np.ndarray, mitigated: bool) -> dict[str, dict[str, Any]]:
-    """How much the P-levels drop when each risk alone is removed (and what its mitigation buys)."""
+    """How much the P-levels drop when each risk alone is removed (and what its mitigation buys).
+
+    Every variant (the project without one risk; with one risk mitigated) runs on the same random
+    numbers, in one pass: each chunk's durations and costs are sampled once, then each variant
+    applies its own risks to a copy and schedules it. A variant costs a forward pass and its risks,
+    not a whole simulation; and its results equal those of a separate run of the variant.
+    """
     from pmrisk.results import quantile
 
     levels = (50, 80, 90)
     base_d = {lv: quantile(finish, lv / 100) for lv in levels}
     base_c = {lv: quantile(cost, lv / 100) for lv in levels}
+    probs = {t.id: t.probability for t in project.tasks}
 
-    def outcome(variant: Project, mit: bool | frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-        vplan = _make_plan(variant, plan.key, mitigated=mit, reference=plan.reference)
-        fin, cst = np.empty(n_iter), np.empty(n_iter)
-        run.run(lambda f, c, k, acc: _pass1(vplan, f, c, k, acc, fin, cst), 0, n_iter,
-                lambda: _Acc1(0, 0))
-        return fin, cst
+    def unc_of(variant: Project, mit: bool | frozenset[str]) -> Uncertainty:
+        return compile_uncertainty(variant.risk, plan.net, probs, mitigated=mit, source=project.source)
+
+    labels: list[tuple[str, str]] = []
+    variants: list[Uncertainty] = []
+    for r in project.risks:
+        labels.append((r.id, "without"))
+        variants.append(unc_of(project.without_risks(r.id), mitigated))
+        if r.mitigation is not None and not mitigated:
+            labels.append((r.id, "mitigated"))
+            variants.append(unc_of(project, frozenset({r.id})))
+    fins = np.empty((len(variants), n_iter))
+    csts = np.empty((len(variants), n_iter))
+    run.run(lambda f, c, k, work: _variants_chunk(plan, variants, fins, csts, f, c, k, work), 0, n_iter, _Work)
+    res = {lab: (fins[i], csts[i]) for i, lab in enumerate(labels)}
 
     out: dict[str, dict[str, Any]] = {}
     cod = project.cost_of_delay_per_day
     for r in project.risks:
-        fin, cst = outcome(project.without_risks(r.id), mitigated)
+        fin, cst = res[(r.id, "without")]
         row: dict[str, Any] = {}
         for lv in levels:
             row[f"P{lv}_delay_contribution"] = base_d[lv] - quantile(fin, lv / 100)
             row[f"P{lv}_cost_contribution"] = base_c[lv] - quantile(cst, lv / 100)
         row["mean_delay_contribution"] = float(np.mean(finish) - np.mean(fin))
         row["mean_cost_contribution"] = float(np.mean(cost) - np.mean(cst))
-        if r.mitigation is not None and not mitigated:
-            mf, mc = outcome(project, frozenset({r.id}))
+        if (r.id, "mitigated") in res and r.mitigation is not None:
+            mf, mc = res[(r.id, "mitigated")]
             gain_days = base_d[80] - quantile(mf, 0.8)
             gain_cost = base_c[80] - quantile(mc, 0.8)   # mitigated run includes the response cost
             response = r.mitigation.cost.mean()
@@ -975,6 +992,45 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
             }
         out[r.id] = row
     return out
+
+
+def _variants_chunk(plan: _Plan, variants: list[Uncertainty], fins: np.ndarray, csts: np.ndarray, first: int,
+                    count: int, keep: tuple[int, int], work: _Work) -> None:
+    """One chunk of every variant: sample once (before any risk), then per variant apply its risks to
+    a copy, schedule, and cost; the same operations, in the same order, as a run of the variant."""
+    base = _sample(plan, first, count, keep, work=work, uncertain=False)
+    a, b = _keep(first, count, keep)
+    lo, hi = first + a, first + b
+    n, c = base.dur.shape
+    for v, unc in enumerate(variants):
+        dur = work.arr("v_dur", n, c)
+        dur[...] = base.dur
+        fixed = None
+        if base.fixed is not None:
+            fixed = work.arr("v_fixed", n, c)
+            fixed[...] = base.fixed
+        extra = None
+        if unc.active:
+            extra, _, _ = unc.apply(plan.key, lo, dur, fixed)
+            np.minimum(dur, MAX_DAYS, out=dur)
+        es, ef = _forward(plan, dur, work)
+        fin, cst = fins[v, lo:hi], csts[v, lo:hi]
+        if plan.reference:
+            fin[:] = np.maximum(ef.max(axis=0), 0.0) if n else 0.0
+        else:
+            kernels.project_finish(ef, fin)
+        if fixed is None or base.per_day is None:
+            if plan.reference:
+                cst[:] = kernels.cost_const_reference(dur, plan.fixed_const, plan.per_day_const)
+            else:
+                kernels.add_cost_const(dur, plan.fixed_const, plan.per_day_const, cst)
+        elif plan.reference:
+            cst[:] = kernels.cost_reference(dur, fixed, base.per_day)
+        else:
+            kernels.add_cost(dur, fixed, base.per_day, cst)
+        if extra is not None:
+            cst += extra
+        del es
 
 
 def _merge_bias(plan: _Plan, msel: _MergeSelection, mhist: np.ndarray, vmin: np.ndarray,
