@@ -148,6 +148,78 @@ def test_compiled_kernels_bit_identical_to_reference():
     assert np.array_equal(tot, kernels.cost_reference(dur, fixed, per_day))
 
 
+@pytest.mark.skipif(not HAVE_NUMBA, reason="compiled kernels need numba; the reference is what runs")
+def test_fused_pass1_kernels_bit_identical_to_reference():
+    """The fused forward pass (exact duration sums), histogram fills (with values on, inside and
+    outside the range) and merge rows equal their NumPy references exactly."""
+    p = _random_network(4)
+    net = compile_network(p)
+    r = np.random.default_rng(2)
+    n, c = net.n, 300
+    dur = np.round(r.uniform(0, 10, size=(n, c)), 1)     # ties and values on the ranges' ends
+    dur[::7] = 0.0
+    out = {}
+    for name, fwd, hist, merge in (
+            ("ref", kernels.forward_accumulate_reference, kernels.hist_accumulate_reference,
+             kernels.merge_accumulate_reference),
+            ("nb", kernels.forward_accumulate, kernels.hist_accumulate, kernels.merge_accumulate)):
+        es, ef, fin = np.empty_like(dur), np.empty_like(dur), np.empty(c)
+        qs = [np.full(n, 5, dtype=np.int64) for _ in range(3)]
+        fwd(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef, fin, *qs, 64.0)
+        lo, hi = np.quantile(ef, 0.1, axis=1), np.quantile(ef, 0.9, axis=1)     # some values outside
+        hi[:3] = lo[:3]                                                        # empty ranges too
+        scale = np.where(hi > lo, HIST_BINS / np.where(hi > lo, hi - lo, 1.0), 0.0)
+        h = np.zeros((n, HIST_BINS + 4), dtype=np.int32)
+        vmin, vmax = np.full(n, np.inf), np.full(n, -np.inf)
+        hist(ef, lo, hi, scale, h, vmin, vmax)
+        links = np.arange(net.pred_src.size)
+        succ = np.repeat(np.arange(n), np.diff(net.pred_ptr))
+        tasks = np.arange(0, n, 5)
+        m = tasks.size + links.size
+        mlo, mhi = np.full(m, 5.0), np.full(m, 30.0)
+        mh = np.zeros((m, HIST_BINS + 4), dtype=np.int32)
+        mmin, mmax = np.full(m, np.inf), np.full(m, -np.inf)
+        merge(es, ef, dur, tasks, net.pred_src, net.pred_type, net.pred_lag, succ, mlo, mhi,
+              np.full(m, HIST_BINS / 25.0), mh, mmin, mmax)
+        out[name] = (es, ef, fin, *qs, h, vmin, vmax, mh, mmin, mmax)
+    for a, b in zip(out["ref"], out["nb"], strict=True):
+        assert np.array_equal(a, b)
+    es, ef, fin, qsum, qhi, qlo, h, vmin, vmax, mh, *_ = out["nb"]
+    assert (h.sum(axis=1) == c).all() and (mh.sum(axis=1) == c).all()
+    assert h[:, 0].sum() > 0 and h[:, -1].sum() > 0                 # below and above the range
+    q = np.rint(dur * 64).astype(np.int64)
+    assert np.array_equal(qsum - 5, q.sum(axis=1))
+    assert np.array_equal((qhi - 5) * 2**32 + (qlo - 5), (q * q).sum(axis=1))
+    assert np.array_equal(fin, ef.max(axis=0))
+
+
+def test_peak_memory_grows_with_tasks_plus_iterations_not_their_product():
+    """A mid-size run (2,000 tasks x 20,000 iterations: 320 MB as one float64 matrix) stays within
+    the chunked engine's budget: scratch of ~10 [tasks, C] arrays and 256-bin histograms per worker,
+    plus a few arrays of the iterations."""
+    import tracemalloc
+
+    n, iters = 2000, 20_000
+    r = np.random.default_rng(7)
+    tasks = []
+    for i in range(n):
+        deps = [f"T{j}" for j in sorted(set(r.integers(max(0, i - 50), i, size=2).tolist()))] if i else []
+        tasks.append({"id": f"T{i}", "depends_on": deps,
+                      "duration": {"dist": "pert", "min": 2, "likely": 4 + i % 5, "max": 12 + i % 7}})
+    p = make_project(tasks)
+    pmrisk.simulate(p, iterations=100, rng=1)          # compile and warm the caches first
+    tracemalloc.start()
+    try:
+        res = pmrisk.simulate(p, iterations=iters, rng=1, workers=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    c = res.chunk_size
+    budget = 2 * (12 * n * c * 8 + n * (HIST_BINS + 4) * 4 * 3) + 64 * iters + 8 * 2**20
+    assert peak < budget, (peak, budget)
+    assert peak < n * iters * 8 / 5          # far below the tasks x iterations matrix
+
+
 def test_total_float_is_never_negative_and_critical_path_exists():
     p = _random_network(5)
     net = compile_network(p)
