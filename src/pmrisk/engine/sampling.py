@@ -93,40 +93,68 @@ def uniforms_reference(key: tuple[int, int], first: int, count: int, keys_lo: np
     return _to_unit(x0, x1), _to_unit(x2, x3)
 
 
-@njit
-def _uniforms_kernel(k0, k1, first, count, keys_lo, keys_hi, stream, out_a, out_b):  # noqa: ANN001
+@njit(inline="always")
+def _philox10(c0, c1, c2, c3, a, b):  # noqa: ANN001, ANN201
+    """Philox4x32-10 of the counter ``(c0, c1, c2, c3)`` under the key ``(a, b)`` (uint64 words)."""
     m0 = np.uint64(0xD2511F53)
     m1 = np.uint64(0xCD9E8D57)
     w0 = np.uint64(0x9E3779B9)
     w1 = np.uint64(0xBB67AE85)
     mask = np.uint64(0xFFFFFFFF)
     s32 = np.uint64(32)
+    for r in range(10):
+        if r > 0:
+            a = (a + w0) & mask
+            b = (b + w1) & mask
+        p0 = m0 * c0
+        p1 = m1 * c2
+        n0 = (p1 >> s32) ^ c1 ^ a
+        n2 = (p0 >> s32) ^ c3 ^ b
+        c1 = p1 & mask
+        c3 = p0 & mask
+        c0 = n0
+        c2 = n2
+    return c0, c1, c2, c3
+
+
+@njit
+def _uniforms_kernel(k0, k1, first, count, keys_lo, keys_hi, stream, out_a, out_b):  # noqa: ANN001
     s5 = np.uint64(5)
     s6 = np.uint64(6)
     for j in range(keys_lo.shape[0]):
         klo = keys_lo[j]
         khi = keys_hi[j]
         for i in range(count):
-            c0 = np.uint64(first + i)
-            c1 = np.uint64(stream)
-            c2 = klo
-            c3 = khi
-            a = np.uint64(k0)
-            b = np.uint64(k1)
-            for r in range(10):
-                if r > 0:
-                    a = (a + w0) & mask
-                    b = (b + w1) & mask
-                p0 = m0 * c0
-                p1 = m1 * c2
-                n0 = (p1 >> s32) ^ c1 ^ a
-                n2 = (p0 >> s32) ^ c3 ^ b
-                c1 = p1 & mask
-                c3 = p0 & mask
-                c0 = n0
-                c2 = n2
+            c0, c1, c2, c3 = _philox10(np.uint64(first + i), np.uint64(stream), klo, khi, np.uint64(k0),
+                                       np.uint64(k1))
             out_a[j, i] = (np.float64(c0 >> s5) * 67108864.0 + np.float64(c1 >> s6) + 0.5) / 9007199254740992.0
             out_b[j, i] = (np.float64(c2 >> s5) * 67108864.0 + np.float64(c3 >> s6) + 0.5) / 9007199254740992.0
+
+
+@njit
+def grade_rank_sums_kernel(k0, k1, first, count, keys_lo, keys_hi, stream, rank2, sq, sqq, sqr):  # noqa: ANN001, ANN201
+    """Pass 2 without storing the grades: for each entity ``j`` and iteration ``first + i`` the
+    ``u_a`` uniform of ``stream`` quantised to 16 bits, ``q = int(u_a * 65536)``, summed into
+    ``sq[j]``, ``sqq[j]`` (``q**2``) and ``sqr[j]`` (``q * rank2[i]``): exactly the sums of the
+    grades :func:`uniforms` returns."""
+    s5 = np.uint64(5)
+    s6 = np.uint64(6)
+    for j in range(keys_lo.shape[0]):
+        klo = keys_lo[j]
+        khi = keys_hi[j]
+        a = np.int64(0)
+        b = np.int64(0)
+        c = np.int64(0)
+        for i in range(count):
+            c0, c1, _, _ = _philox10(np.uint64(first + i), np.uint64(stream), klo, khi, np.uint64(k0), np.uint64(k1))
+            u = (np.float64(c0 >> s5) * 67108864.0 + np.float64(c1 >> s6) + 0.5) / 9007199254740992.0
+            q = np.int64(u * 65536.0)
+            a += q
+            b += q * q
+            c += q * rank2[i]
+        sq[j] += a
+        sqq[j] += b
+        sqr[j] += c
 
 
 def uniforms(key: tuple[int, int], first: int, count: int, keys_lo: np.ndarray, keys_hi: np.ndarray,

@@ -57,7 +57,7 @@ from pmrisk.distributions import BatchSampler, Distribution
 from pmrisk.engine import kernels
 from pmrisk.engine._jit import HAVE_NUMBA, njit
 from pmrisk.engine.network import FF, FS, SF, Network, compile_network
-from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, seed_key, uniforms
+from pmrisk.engine.sampling import STREAM_COST, STREAM_DURATION, grade_rank_sums_kernel, seed_key, uniforms
 from pmrisk.engine.uncertainty import Uncertainty, compile_uncertainty
 from pmrisk.errors import PmriskWarning
 from pmrisk.project import MAX_DAYS, Project
@@ -585,6 +585,14 @@ def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     are regenerated, unless some durations must be ranked through their own values (rank rows)."""
     a, b = _keep(first, count, keep)
     r2 = rank2[first + a:first + b]
+    if edges is None and plan.unc.corr_chol is None and not plan.reference:
+        # the grades are the plain uniforms: generated and summed in one kernel, never stored
+        n = plan.net.n
+        parts = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+        grade_rank_sums_kernel(np.uint64(plan.key[0]), np.uint64(plan.key[1]), np.uint64(first + a), b - a,
+                               plan.net.keys_lo, plan.net.keys_hi, np.uint64(STREAM_DURATION), r2, *parts)
+        _add_sums(acc.sums, parts, b - a, r2)
+        return
     if edges is None or grade_of_bin is None:
         grade, _ = _grades(plan, first, count, keep, acc.work)
         _add_rank_sums(plan, grade, r2, acc.sums, grades=True)
