@@ -600,10 +600,11 @@ def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
     smp = _sample(plan, first, count, keep, costs=False, work=acc.work)
     _add_rank_sums(plan, smp.grade, r2, acc.sums, grades=True)
     rows = np.flatnonzero(plan.rank_rows)
-    parts = tuple(np.zeros(rows.size, dtype=np.int64) for _ in range(3))
+    rparts = (np.zeros(rows.size, dtype=np.int64), np.zeros(rows.size, dtype=np.int64),
+              np.zeros(rows.size, dtype=np.int64))
     fn = _edge_rank_sums_reference if plan.reference else _edge_rank_sums
-    fn(smp.dur, rows, edges, grade_of_bin, r2, *parts)
-    _add_sums(acc.rank_sums, parts, b - a, r2)  # type: ignore[arg-type]
+    fn(smp.dur, rows, edges, grade_of_bin, r2, *rparts)
+    _add_sums(acc.rank_sums, rparts, b - a, r2)
 
 
 def midranks2(x: np.ndarray) -> np.ndarray:
