@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import gc
 import json
 import os
@@ -103,6 +104,23 @@ def to_project_dict(tasks: list[dict], dist: str, name: str) -> dict:
         return {"dist": "triangular", "min": t["a"], "likely": t["m"], "max": t["b"]}
     return {"pmrisk": 1, "project": {"name": name},
             "tasks": [{"id": t["id"], "duration": dur(t), "depends_on": list(t["preds"])} for t in tasks]}
+
+
+def with_risks(project_dict: dict, n_risks: int, seed: int = 0) -> dict:
+    """The project with ``n_risks`` risk events (each on 3 random tasks, probability 0.1-0.5,
+    triangular delay of 1-10 % of the network's task count in days; half with a mitigation)."""
+    import random  # noqa: PLC0415
+    rnd = random.Random(seed)
+    ids = [t["id"] for t in project_dict["tasks"]]
+    risks = []
+    for i in range(n_risks):
+        d = float(rnd.randint(2, 12))
+        r = {"id": f"R{i}", "probability": round(rnd.uniform(0.1, 0.5), 2), "affects": rnd.sample(ids, 3),
+             "delay": {"dist": "triangular", "min": d / 2, "likely": d, "max": 3 * d}}
+        if i % 2 == 0:
+            r["mitigation"] = {"cost": 1000, "probability": round(r["probability"] / 2, 3)}
+        risks.append(r)
+    return {**project_dict, "risks": risks}
 
 
 def meminfo_available() -> int | None:
@@ -674,6 +692,23 @@ def main() -> None:
 
     worker.close()
 
+    # ---- leave-one-risk-out ranking: its cost against one simulation --------------------------------
+    ranking = []
+    rnet = "dag1000" if "dag1000" in nets else nets_sel[-1]
+    for n_r in ((5, 20) if quick else (5, 20, 50)):
+        rproj = pmrisk.Project.from_dict(with_risks(to_project_dict(nets[rnet], "pert", rnet), n_r))
+        n_var = n_r + (n_r + 1) // 2              # one variant per risk, one per mitigation
+        pmrisk.simulate(rproj, 500, 0, rank_risks=True)                      # warm-up
+        t_plain, t_rank = [], []
+        for rep in range(sreps):
+            for flag, out in ((False, t_plain), (True, t_rank)):
+                out.append(timed(functools.partial(pmrisk.simulate, rproj, N, rep, rank_risks=flag))[0])
+        extra = med(t_rank) - med(t_plain)
+        ranking.append({"net": rnet, "risks": n_r, "variants": n_var, "iterations": N, "plain_s": med(t_plain),
+                        "ranked_s": med(t_rank), "ranking_over_one_run": extra / med(t_plain),
+                        "per_variant_over_one_run": extra / med(t_plain) / n_var})
+        log(f"  ranking {n_r} risks on {rnet}: plain {med(t_plain):.3f} s, with ranking {med(t_rank):.3f} s")
+
     # ---- where the time goes: cProfile of one call -------------------------------------------------
     profiles = []
     todo = [] if args.no_profile else [(p, NN[p]) for p in ("dag1000",) if p in nets]
@@ -752,7 +787,7 @@ def main() -> None:
                                              "reps": len(r["walls"])})
 
     results = {"env": env, "networks": netinfo, "rows": rows, "ratios": ratios, "first_call": first,
-               "scaling": scaling, "memory": mem, "profiles": profiles, "errors": errors,
+               "scaling": scaling, "memory": mem, "profiles": profiles, "errors": errors, "ranking": ranking,
                "elapsed_s": time.perf_counter() - t_start}
     md = render_md(results)
     print(md)
@@ -916,6 +951,20 @@ def render_md(R: dict) -> str:
             L.append(f"| {r['chunk']}{' (auto)' if r['auto'] else ''} | {r.get('workers', 1)} | {r['reps']} | "
                      f"{r['wall_med']:.3f} | {r['ns_per_ts']:.1f} | {cpu} |")
     L.append("")
+    if R.get("ranking"):
+        rk = R["ranking"]
+        L.append(f"## Leave-one-risk-out ranking ({rk[0]['net']}, pert, {rk[0]['iterations']:,} iterations, "
+                 "1 worker)\n")
+        L.append("Risks on 3 random tasks each, half with a mitigation; a variant = the project without one risk, or "
+                 "with one risk mitigated (common random numbers). All variants run in one pass that samples each "
+                 "chunk once.\n")
+        L.append("| risks | variants | simulate s (no ranking) | with ranking s | ranking / one run | "
+                 "per variant / one run |")
+        L.append("|---|---|---|---|---|---|")
+        for r in rk:
+            L.append(f"| {r['risks']} | {r['variants']} | {r['plain_s']:.3f} | {r['ranked_s']:.3f} | "
+                     f"{r['ranking_over_one_run']:.2f} | {r['per_variant_over_one_run']:.3f} |")
+        L.append("")
     if R["memory"]:
         L.append("## Peak memory (pmrisk, fresh process, pert, 1 worker)\n")
         L.append("Peak RSS = `VmHWM` of the process (interpreter + numba + project included; not `ru_maxrss`, which "

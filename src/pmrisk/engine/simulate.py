@@ -3,10 +3,11 @@
 A run makes a pilot and two passes over the iterations, each split into chunks that are
 independent of each other (they can run in any order, on any thread or worker):
 
-0. the pilot: iterations 0 .. 1023 (whatever the run's size, so the result does not depend on
-   it), sampled and scheduled once more to fix every histogram's range: each task's finish, the
-   merge-bias rows of the merge points the pilot finds near-critical, and the quantile bins that
-   rank the durations risks and drivers move. Costs 1,024 iterations, once.
+0. the pilot: the run's first min(1024, N) iterations (with ``p80_tolerance``: of the largest
+   size it may reach, so that the run equals a plain run of its final size), sampled and scheduled
+   once more to fix every histogram's range: each task's finish, the merge-bias rows of the merge
+   points the pilot finds near-critical, and the quantile bins that rank the durations risks and
+   drivers move. Costs at most 1,024 iterations, once.
 1. sample durations and costs (with correlation, drivers, risk events, existence and branches),
    forward pass fused with the project finish and exact fixed-point sums of each task's duration,
    backward pass and criticality, project cost, finish and merge-bias histograms, duration bins
@@ -134,7 +135,7 @@ def _has_atoms(d: Distribution) -> bool:
 
 
 RANK_BINS = 1024               # quantile bins that rank the durations of rank_rows
-PILOT_ITERATIONS = 1024        # iterations 0 .. 1023, run first to set every histogram's range
+PILOT_ITERATIONS = 1024        # at most this many first iterations run first to set every histogram's range
 
 
 @njit
@@ -813,17 +814,18 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         n_risks = plan.unc.n_risks
         rows = np.flatnonzero(plan.rank_rows)
         # ---- pilot: iterations 0 .. PILOT_ITERATIONS - 1 set the histograms' ranges --------
-        pilot_setup = _Setup(sub=np.empty((rows.size, PILOT_ITERATIONS)) if rows.size else None)
-        run.total = (PILOT_ITERATIONS + 2 * iterations) * n
-        pfin, pcost = np.empty(PILOT_ITERATIONS), np.empty(PILOT_ITERATIONS)
+        n_pilot = min(PILOT_ITERATIONS, iterations if p80_tolerance is None else max(iterations, max_iterations))
+        pilot_setup = _Setup(sub=np.empty((rows.size, n_pilot)) if rows.size else None)
+        run.total = (n_pilot + 2 * iterations) * n
+        pfin, pcost = np.empty(n_pilot), np.empty(n_pilot)
         pilot = _merge_acc1(run.run(functools.partial(_pass1_chunk, plan, pfin, pcost, pilot_setup), 0,
-                                    PILOT_ITERATIONS, lambda: _Acc1(n, n_risks, pilot_setup)), n, n_risks)
+                                    n_pilot, lambda: _Acc1(n, n_risks, pilot_setup)), n, n_risks)
         edges = None
         if pilot_setup.sub is not None:
             qs = np.arange(1, RANK_BINS) / RANK_BINS
             edges = np.ascontiguousarray(np.quantile(pilot_setup.sub, qs, axis=1, method="inverted_cdf").T)
         setup = _Setup(fbins=_Bins.between(pilot.fmin, pilot.fmax),
-                       merges=_select_merges(plan, pilot.crit, PILOT_ITERATIONS, pilot), edges=edges)
+                       merges=_select_merges(plan, pilot.crit, n_pilot, pilot), edges=edges)
 
         # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
         accs: list[_Acc1] = []
@@ -832,7 +834,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         n_done = 0
         target = iterations
         while True:
-            run.total = (PILOT_ITERATIONS + 2 * target) * n
+            run.total = (n_pilot + 2 * target) * n
             finish = np.concatenate([finish, np.empty(target - n_done)])
             cost = np.concatenate([cost, np.empty(target - n_done)])
             accs += run.run(functools.partial(_pass1_chunk, plan, finish, cost, setup), n_done, target,
