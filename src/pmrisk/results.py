@@ -10,13 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from pmrisk.engine.simulate import P_LEVELS, order_statistic_interval
 from pmrisk.project import Project
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:                                  # pandas costs ~0.15 s to import: only the frame views need it
+    from pmrisk._lazy import LazyModule
+
+    pd = LazyModule("pandas")
 
 SERIES_LEVELS = tuple(range(5, 100, 5))
 
@@ -181,6 +187,14 @@ class SimulationResult:
         df = df.reindex(df["sensitivity"].abs().sort_values(ascending=False, kind="stable").index)
         return df.head(top) if top else df
 
+    def tornado_rows(self, top: int | None = 10) -> list[dict[str, Any]]:
+        """:meth:`tornado` as a list of dicts (``id``, ``name``, ``sensitivity``, ``criticality``), without pandas."""
+        crit = self.criticality_counts / self.iterations
+        order = sorted(range(len(self.task_ids)), key=lambda k: -abs(float(self.sensitivity_values[k])))
+        rows = [{"id": self.task_ids[k], "name": self.project.task(self.task_ids[k]).name,
+                 "sensitivity": float(self.sensitivity_values[k]), "criticality": float(crit[k])} for k in order]
+        return rows[:top] if top else rows
+
     def to_frame(self) -> pd.DataFrame:
         """One row per task (file order): plan and simulated figures, indexed by task id.
 
@@ -220,11 +234,13 @@ class SimulationResult:
 
     def ssi(self) -> pd.Series:
         """Schedule sensitivity index of each task: criticality x (task duration sd / project duration sd)."""
+        return pd.Series(self._ssi_values(), index=list(self.task_ids), name="ssi")
+
+    def _ssi_values(self) -> np.ndarray:
         sd_p = float(np.std(self.durations, ddof=1)) if self.iterations > 1 else 0.0
         sd_t = (self.task_duration_sd if self.task_duration_sd is not None
                 else np.array([self.project.task(t).duration.sd() for t in self.task_ids]))
-        vals = self.criticality_counts / self.iterations * (sd_t / sd_p if sd_p > 0 else 0.0)
-        return pd.Series(vals, index=list(self.task_ids), name="ssi")
+        return self.criticality_counts / self.iterations * (sd_t / sd_p if sd_p > 0 else 0.0)
 
     def risks(self) -> pd.DataFrame:
         """The risks ranked by what each does to P80 duration (then P80 cost), one row per risk.
@@ -235,31 +251,41 @@ class SimulationResult:
         ``expected_delay`` and ``expected_cost`` (probability x mean impact; EMV),
         ``mitigation_net_benefit``, ``rank``.
         """
+        cols = ["id", "title", "probability", "occurrence", "P50_delay_contribution", "P50_cost_contribution",
+                "P80_delay_contribution", "P80_cost_contribution", "P90_delay_contribution", "P90_cost_contribution",
+                "expected_delay", "expected_cost", "mitigation_net_benefit", "rank"]
+        return pd.DataFrame(self.risk_rows(), columns=cols).set_index("id")
+
+    def risk_rows(self) -> list[dict[str, Any]]:
+        """:meth:`risks` as a list of dicts (ranked; each with its ``id``), without pandas."""
         rows = []
         for i, rid in enumerate(self.risk_ids):
             r = next(x for x in self.project.risks if x.id == rid)
             state = r.mitigated_state() if self.mitigated else r.state
             row: dict[str, Any] = {"id": rid, "title": r.title, "probability": state.probability,
                                    "occurrence": float(self.risk_occurrence[i]) if self.risk_occurrence is not None
-                                   else np.nan}
+                                   else math.nan}
             rk = (self.risk_ranking or {}).get(rid, {})
             for lv in (50, 80, 90):
-                row[f"P{lv}_delay_contribution"] = rk.get(f"P{lv}_delay_contribution", np.nan)
-                row[f"P{lv}_cost_contribution"] = rk.get(f"P{lv}_cost_contribution", np.nan)
+                row[f"P{lv}_delay_contribution"] = rk.get(f"P{lv}_delay_contribution", math.nan)
+                row[f"P{lv}_cost_contribution"] = rk.get(f"P{lv}_cost_contribution", math.nan)
             row["expected_delay"] = r.expected_delay(self.mitigated)
             row["expected_cost"] = r.expected_cost(self.mitigated)
             mit = rk.get("mitigation")
-            row["mitigation_net_benefit"] = mit["net_benefit"] if mit else np.nan
+            row["mitigation_net_benefit"] = mit["net_benefit"] if mit else math.nan
             rows.append(row)
-        df = pd.DataFrame(rows, columns=["id", "title", "probability", "occurrence", "P50_delay_contribution",
-                                         "P50_cost_contribution", "P80_delay_contribution", "P80_cost_contribution",
-                                         "P90_delay_contribution", "P90_cost_contribution", "expected_delay",
-                                         "expected_cost", "mitigation_net_benefit"]).set_index("id")
-        if len(df):
-            df = df.sort_values(["P80_delay_contribution", "P80_cost_contribution", "expected_cost"],
-                                ascending=False, kind="stable", na_position="last")
-            df["rank"] = np.arange(1, len(df) + 1)
-        return df
+
+        def key(row: dict[str, Any]) -> tuple[float, ...]:     # descending, missing values last, stable
+            out: list[float] = []
+            for c in ("P80_delay_contribution", "P80_cost_contribution", "expected_cost"):
+                v = float(row[c])
+                out += [1.0, 0.0] if v != v else [0.0, -v]
+            return tuple(out)
+
+        rows.sort(key=key)
+        for i, row in enumerate(rows):
+            row["rank"] = i + 1
+        return rows
 
     def iterations_frame(self) -> pd.DataFrame:
         """One row per iteration: ``duration`` (working days) and ``cost``."""
@@ -309,7 +335,7 @@ class SimulationResult:
         if p.deadline is not None and p.budget is not None:
             out["joint_probability"] = self.probability(duration=p.deadline, cost=p.budget)
         crit = self.criticality_counts / self.iterations
-        ssi = self.ssi().to_numpy()
+        ssi = self._ssi_values()
         tasks = {}
         for k, tid in enumerate(self.task_ids):
             tasks[tid] = {
@@ -327,13 +353,13 @@ class SimulationResult:
         out["tasks"] = tasks
         out["mitigated"] = self.mitigated
         risks: dict[str, Any] = {}
-        reg = self.risks()
-        for rid, row in reg.iterrows():
+        for row in self.risk_rows():
+            rid = row["id"]
             entry = {"occurrence": row["occurrence"], "rank": int(row["rank"])}
             for lv in (50, 80, 90):
                 for kind in ("delay", "cost"):
                     v = row[f"P{lv}_{kind}_contribution"]
-                    if not pd.isna(v):
+                    if v == v:
                         entry[f"P{lv}_{kind}_contribution"] = float(v)
             entry["expected_delay"] = float(row["expected_delay"])
             entry["expected_cost"] = float(row["expected_cost"])

@@ -91,10 +91,11 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
         lines.append("")
         lines.append(click.style("Risks ranked by what each does to P80" + (" (mitigated state)" if result.mitigated
                                                                               else "") + ":", bold=True))
-        reg = result.risks()
-        reg = reg.head(top) if top else reg
+        reg = result.risk_rows()
+        reg = reg[:top] if top else reg
         rows = []
-        for rid, r in reg.iterrows():
+        for r in reg:
+            rid = r["id"]
             occ = f"{100 * r['occurrence']:.0f}%"
             d80, c80 = r["P80_delay_contribution"], r["P80_cost_contribution"]
             dd = "" if d80 != d80 else f"{d80 + 0.0:+.1f}".replace("-0.0", "0.0")  # NaN without a ranking
@@ -125,9 +126,8 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
                 f"{k} {v['merge_bias']:+.1f} d ({v['predecessors']} predecessors)" for k, v in worst))
     if top:
         lines.append("")
-        tor = result.tornado(top=top)
-        rows = [[str(tid), str(r["name"])[:40], f"{r['sensitivity']:+.2f}", _pct(r["criticality"])]
-                for tid, r in tor.iterrows()]
+        rows = [[str(r["id"]), str(r["name"])[:40], f"{r['sensitivity']:+.2f}", _pct(r["criticality"])]
+                for r in result.tornado_rows(top=top)]
         lines.append(click.style("What drives the finish (Spearman sensitivity, criticality index):", bold=True))
         lines += ["  " + ln for ln in _table(rows, ["Task", "Name", "Sensitivity", "Critical"], text_columns=2)]
     return "\n".join(lines)
