@@ -336,6 +336,28 @@ def forward_accumulate_reference(dur, pred_ptr, pred_src, pred_type, pred_lag, e
 
 
 @njit
+def row_extremes(x, lo, hi):  # noqa: ANN001, ANN201
+    """``lo[k] = min(lo[k], min(x[k]))`` and ``hi[k] = max(hi[k], max(x[k]))`` for every row."""
+    n, c = x.shape
+    for k in range(n):
+        a = lo[k]
+        b = hi[k]
+        for i in range(c):
+            v = x[k, i]
+            a = min(a, v)
+            b = max(b, v)
+        lo[k] = a
+        hi[k] = b
+
+
+def row_extremes_reference(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Plain NumPy reference of :func:`row_extremes`."""
+    if x.shape[1]:
+        np.minimum(lo, x.min(axis=1), out=lo)
+        np.maximum(hi, x.max(axis=1), out=hi)
+
+
+@njit
 def hist_accumulate(x, lo, hi, scale, hist, vmin, vmax):  # noqa: ANN001, ANN201
     """Add each row of ``x`` to its histogram row (layout above); ``vmin``/``vmax`` keep the
     extremes of the values that fall outside ``[lo, hi]`` (the only ones whose position the

@@ -435,13 +435,11 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         if fb is not None:
             hfn = kernels.hist_accumulate_reference if plan.reference else kernels.hist_accumulate
             hfn(ef, fb.lo, fb.hi, fb.scale, acc.fhist, acc.fmin, acc.fmax)
-        elif c:               # the pilot: every task's exact extremes, for the histograms' ranges
-            np.minimum(acc.fmin, ef.min(axis=1), out=acc.fmin)
-            np.maximum(acc.fmax, ef.max(axis=1), out=acc.fmax)
-            np.minimum(acc.dmin, dur.min(axis=1), out=acc.dmin)
-            np.maximum(acc.dmax, dur.max(axis=1), out=acc.dmax)
-            np.minimum(acc.smin, es.min(axis=1), out=acc.smin)
-            np.maximum(acc.smax, es.max(axis=1), out=acc.smax)
+        else:                 # the pilot: every task's exact extremes, for the histograms' ranges
+            ext = kernels.row_extremes_reference if plan.reference else kernels.row_extremes
+            ext(ef, acc.fmin, acc.fmax)
+            ext(dur, acc.dmin, acc.dmax)
+            ext(es, acc.smin, acc.smax)
     cost = cost_out[lo:hi]
     if plan.const_costs:
         if plan.reference:
@@ -1094,7 +1092,8 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
     what the plan does not contain).
     """
     net = net or compile_network(project)
-    dur = np.array([[max(d.mode(), 0.0)] for d in net.durations], dtype=np.float64).reshape(net.n, 1)
+    dur = np.fromiter((max(float(d.mode()), 0.0) for d in net.durations), dtype=np.float64,
+                      count=net.n).reshape(net.n, 1)
     pos = {tid: k for k, tid in enumerate(net.ids)}
     gone = np.zeros(net.n, dtype=bool)
     for t in project.tasks:
@@ -1126,9 +1125,11 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
         es, ef, finish, crit = kernels.schedule_reference(
             dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
             net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
-    fixed = np.array([[d.mode()] for d in net.fixed_costs]).reshape(net.n, 1) * drv_cost[:, None]
+    fixed = np.fromiter((float(d.mode()) for d in net.fixed_costs), dtype=np.float64, count=net.n).reshape(
+        net.n, 1) * drv_cost[:, None]
     fixed[gone] = 0.0
-    per_day = np.array([[d.mode()] for d in net.per_day_costs]).reshape(net.n, 1)
+    per_day = np.fromiter((float(d.mode()) for d in net.per_day_costs), dtype=np.float64, count=net.n).reshape(
+        net.n, 1)
     cost = kernels.cost_reference(dur, fixed, per_day)
     ids = project.task_ids
     return {
