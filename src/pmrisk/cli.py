@@ -237,5 +237,16 @@ def _attach_register() -> None:
 _attach_register()
 
 
+def _attach_history() -> None:
+    try:
+        from pmrisk.history.cli import history
+    except ImportError:  # pragma: no cover - the history module is part of the package
+        return
+    main.add_command(history)
+
+
+_attach_history()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
