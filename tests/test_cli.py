@@ -115,8 +115,8 @@ BAD = {
     "risk on unknown task": ("tasks:\n  - {id: BUILD, duration: 3}\nrisks:\n"
                              "  - {id: R1, probability: 0.5, affects: [BUILDD], delay: 3}\n",
                              ["risk R1", "unknown task 'BUILDD'", "BUILD"]),
-    "calibration not yet": ("tasks:\n  - {id: A, duration: 3}\ncalibration: {model: m.json}\n",
-                            ["calibration", "cannot apply yet"]),
+    "calibration key": ("tasks:\n  - {id: A, duration: 3}\ncalibration: {model: m.json}\n",
+                        ["calibration", "unknown key 'model'"]),
     "missing file": (None, ["no such file"]),
     "nan lag": ("tasks:\n  - {id: A, duration: 1}\n  - {id: B, duration: 1, depends_on: [{task: A, lag: .nan}]}\n",
                 ["task B", "lag", "finite"]),

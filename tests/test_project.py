@@ -8,7 +8,7 @@ import pytest
 from conftest import make_project
 
 from pmrisk.calendar import Calendar
-from pmrisk.errors import CyclicDependencyError, ProjectError, UnsupportedFeatureError
+from pmrisk.errors import CyclicDependencyError, ProjectError
 from pmrisk.project import Project, parse_link_text
 
 
@@ -73,9 +73,9 @@ def test_self_link_is_a_cycle():
         make_project([{"id": "A", "duration": 1, "depends_on": ["A"]}])
 
 
-def test_calibration_is_refused_not_ignored():
+def test_calibration_section_with_an_unknown_key_is_refused():
     data = {"tasks": [{"id": "A", "duration": 1}], "calibration": {"model": "m.json"}}
-    with pytest.raises(UnsupportedFeatureError, match="calibration"):
+    with pytest.raises(ProjectError, match="calibration: unknown key 'model'"):
         Project.from_dict(data, source="p.yaml")
 
 

@@ -134,11 +134,17 @@ def _parse_seed(value: str) -> int | None:
 @click.option("--no-ranking", is_flag=True, help="Skip the risk ranking (one extra light pass per risk).")
 @click.option("--excel", "excel_out", metavar="OUT.xlsx", default=None,
               help="Also write an Excel workbook: summary and the ranked risk register.")
+@click.option("--calibrate", "calibrate", metavar="HISTORY", default=None,
+              help="Calibrate on past plans and their actuals: a shared dataset (pmrisk history datasets) or a "
+                   "CSV/Excel/ARFF file; overrides the file's 'calibration:' section. 'none' turns it off.")
+@click.option("--calibration-level", type=click.Choice(["project", "task"]), default="project", show_default=True,
+              help="With --calibrate: one past ratio an iteration for the whole plan, or one per task.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_guard
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
-             mitigated: bool, no_ranking: bool, excel_out: str | None, quiet: bool) -> None:
+             mitigated: bool, no_ranking: bool, excel_out: str | None, calibrate: str | None,
+             calibration_level: str, quiet: bool) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
     from pmrisk.report.terminal import format_comparison, format_summary
@@ -159,15 +165,19 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
 
     if excel_out is not None:
         _check_output(excel_out, [project_file], ".xlsx")
+    cal: Any = None
+    if calibrate is not None:
+        cal = False if calibrate.strip().lower() == "none" else {"reference": calibrate,
+                                                                 "level": calibration_level}
     try:
         result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
                                  chunk_size=chunk_size, p80_tolerance=p80_tolerance, mitigated=mitigated,
                                  rank_risks=not no_ranking, max_iterations=max(max_iterations, iterations),
-                                 progress=progress)
+                                 progress=progress, calibrate=cal)
         before = None
         if mitigated and project.risks:
             before = pmrisk.simulate(project, iterations=result.iterations, rng=result.seed, workers=workers,
-                                     chunk_size=chunk_size, rank_risks=False)
+                                     chunk_size=chunk_size, rank_risks=False, calibrate=cal)
     finally:
         if bar is not None:
             bar.close()

@@ -16,14 +16,17 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pmrisk.calendar import Calendar, normalise_weekday
 from pmrisk.distributions import Distribution, Fixed, check_range, parse_distribution
-from pmrisk.errors import CyclicDependencyError, DistributionError, ProjectError, UnsupportedFeatureError
+from pmrisk.errors import CyclicDependencyError, DistributionError, ProjectError
 from pmrisk.risk.model import Driver, Risk, RiskModel, build_risk_model
+
+if TYPE_CHECKING:
+    from pmrisk.calibration import CalibrationSpec
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
 FORMAT_VERSION = 1
@@ -185,7 +188,7 @@ class ProjectFileIn(_Strict):
     correlations: list[dict[str, Any]] | None = None
     branches: list[dict[str, Any]] | None = None
     risk_matrix: dict[str, Any] | None = None
-    calibration: dict[str, Any] | None = None
+    calibration: dict[str, Any] | str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +261,7 @@ class Project:
     source: str | None = None
     cost_of_delay_per_day: float | None = None
     risk: RiskModel = field(default_factory=RiskModel)
+    calibration: CalibrationSpec | None = None     # the 'calibration:' section (history read when simulated)
 
     # ---- views -------------------------------------------------------------------------
     @property
@@ -472,11 +476,6 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
     if raw.pmrisk != FORMAT_VERSION:
         raise ProjectError(f"File format version pmrisk: {raw.pmrisk}{_where(source)} is not supported; "
                            f"this pmrisk reads version {FORMAT_VERSION}. Set 'pmrisk: {FORMAT_VERSION}'.")
-    if raw.calibration:
-        raise UnsupportedFeatureError(
-            f"{source or 'The project'} uses 'calibration:', which this version of pmrisk cannot apply yet "
-            "(history calibration comes in a later release). Rather than silently ignore it, pmrisk stops here: "
-            "remove that section to simulate without calibration.")
 
     pin = raw.project
     cal = Calendar.from_spec(pin.calendar.workdays, pin.calendar.holidays)
@@ -556,6 +555,12 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
                           predecessors=tuple(links), line=lines.get(i), probability=prob))
 
     _check_acyclic(tasks, source)
+    calibration = None
+    if raw.calibration is not None:
+        from pmrisk.calibration import parse_calibration
+
+        calibration = parse_calibration(raw.calibration, [t.id for t in tasks], {t.id: set(t.tags) for t in tasks},
+                                        source=source)
     risk = build_risk_model(data, [t.id for t in tasks], {t.id: set(t.tags) for t in tasks}, source=source,
                             lines=section_lines, correlation_repair=pin.correlation_repair == "nearest")
 
@@ -569,6 +574,7 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
     return Project(name=pin.name, tasks=tuple(tasks), start=start, calendar=cal, currency=pin.currency,
                    deadline=deadline, deadline_date=pin.deadline if isinstance(pin.deadline, dt.date) else None,
                    budget=None if pin.budget is None else float(pin.budget), source=source, risk=risk,
+                   calibration=calibration,
                    cost_of_delay_per_day=None if pin.cost_of_delay_per_day is None
                    else float(pin.cost_of_delay_per_day))
 

@@ -108,6 +108,7 @@ class SimulationResult:
     risk_ranking: dict[str, dict[str, Any]] | None = None
     merge_bias: dict[str, dict[str, Any]] = field(default_factory=dict)
     correlation: Any = None
+    calibration: dict[str, Any] | None = None        # history calibration facts + uncalibrated outcomes
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- basic statistics -------------------------------------------------------------------
@@ -368,6 +369,14 @@ class SimulationResult:
                 entry["mitigation"] = mit
             risks[str(rid)] = entry
         out["risks"] = risks
+        if self.calibration is not None:
+            cal = {k: v for k, v in self.calibration.items() if not k.startswith("uncalibrated_")}
+            cal["uncalibrated"] = {}
+            for kind in ("duration", "cost"):
+                vals = self.calibration[f"uncalibrated_{kind}s"]
+                cal["uncalibrated"][kind] = {"mean": float(np.mean(vals)),
+                                             **{f"P{lv}": quantile(vals, lv / 100) for lv in P_LEVELS}}
+            out["calibration"] = cal
         if self.correlation is not None and getattr(self.correlation, "repaired", False):
             out["correlation_repair"] = [
                 {"between": [a, b], "asked": asked, "used": used}

@@ -97,7 +97,7 @@ class _Plan:
 
 
 def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | frozenset[str] = False,
-               reference: bool = False) -> _Plan:
+               reference: bool = False, calibration: Any = None) -> _Plan:
     net = compile_network(project)
 
     def consts(dists: tuple) -> tuple[BatchSampler | None, np.ndarray]:
@@ -108,7 +108,7 @@ def _make_plan(project: Project, key: tuple[int, int], *, mitigated: bool | froz
     fixed, fixed_const = consts(net.fixed_costs)
     per_day, per_day_const = consts(net.per_day_costs)
     unc = compile_uncertainty(project.risk, net, {t.id: t.probability for t in project.tasks},
-                              mitigated=mitigated, source=project.source)
+                              mitigated=mitigated, source=project.source, calibration=calibration)
     indeg = np.diff(net.pred_ptr)
     merge_tasks = np.flatnonzero(indeg >= 2)
     merge_links = np.concatenate([np.arange(net.pred_ptr[k], net.pred_ptr[k + 1]) for k in merge_tasks]
@@ -726,7 +726,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
              np.random.Generator | None = None, *, mitigated: bool = False, rank_risks: bool = True,
              chunk_size: int | None = None, workers: int = 1, p80_tolerance: float | None = None,
              max_iterations: int = 1_000_000, progress: Callable[[int, int], None] | None = None,
-             engine: str = "auto"):  # noqa: ANN201
+             engine: str = "auto", calibrate: Any = None):  # noqa: ANN201
     """Run the Monte Carlo simulation of ``project``.
 
     Parameters
@@ -757,6 +757,11 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     engine
         ``"auto"`` (compiled kernels when numba is available), ``"numba"`` or ``"reference"``
         (the plain NumPy kernels; same results, slower).
+    calibrate
+        History calibration (:mod:`pmrisk.calibration`): None uses the project's ``calibration:``
+        section if it has one; False ignores it; a shared dataset name, a history file, a mapping
+        like the section, or a :class:`~pmrisk.calibration.Calibration` applies that one. The
+        result then also holds the uncalibrated P-levels (same random numbers).
 
     Returns
     -------
@@ -790,9 +795,12 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         workers = os.cpu_count() or 1
     workers = max(1, int(workers))
 
+    from pmrisk.calibration import as_calibration
+
     seed = resolve_seed(rng)
     t0 = time.perf_counter()
-    plan = _make_plan(project, seed_key(seed), mitigated=mitigated, reference=reference)
+    calibration = as_calibration(calibrate, project)
+    plan = _make_plan(project, seed_key(seed), mitigated=mitigated, reference=reference, calibration=calibration)
     n = plan.net.n
     chunk = int(chunk_size) if chunk_size else auto_chunk_size(n)
     if not 1 <= chunk <= MAX_CHUNK:
@@ -864,10 +872,18 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         for x in acc2:
             x.work.bufs.clear()
 
-        # ---- risk ranking: one light pass per risk, same random numbers -------------------
+        # ---- risk ranking, and the uncalibrated run: variants on the same random numbers ---
         ranking = None
         if rank_risks and project.risks:
             ranking = _rank_risks(project, plan, run, n_iter, finish, cost, mitigated)
+        calib_info = None
+        if calibration is not None:
+            plain = compile_uncertainty(project.risk, plan.net, {t.id: t.probability for t in project.tasks},
+                                        mitigated=mitigated, source=project.source)
+            fins, csts = np.empty((1, n_iter)), np.empty((1, n_iter))
+            run.run(lambda f, c, k, work: _variants_chunk(plan, [plain], fins, csts, f, c, k, work), 0, n_iter,
+                    _Work)
+            calib_info = {**calibration.describe(), "uncalibrated_durations": fins[0], "uncalibrated_costs": csts[0]}
     finally:
         run.close()
         limits.__exit__(None, None, None)
@@ -897,7 +913,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         mitigated=mitigated, task_duration_mean=dur_mean[inv],
         task_duration_sd=np.sqrt(np.maximum(dur_var, 0.0))[inv],
         risk_ids=plan.unc.risk_ids, risk_occurrence=a1.occurred / n_iter,
-        risk_ranking=ranking, merge_bias=merge, correlation=plan.unc.correlation,
+        risk_ranking=ranking, merge_bias=merge, correlation=plan.unc.correlation, calibration=calib_info,
     )
 
 
@@ -961,7 +977,8 @@ def _rank_risks(project: Project, plan: _Plan, run: _Runner, n_iter: int, finish
     probs = {t.id: t.probability for t in project.tasks}
 
     def unc_of(variant: Project, mit: bool | frozenset[str]) -> Uncertainty:
-        return compile_uncertainty(variant.risk, plan.net, probs, mitigated=mit, source=project.source)
+        return compile_uncertainty(variant.risk, plan.net, probs, mitigated=mit, source=project.source,
+                                   calibration=plan.unc.calibration)
 
     labels: list[tuple[str, str]] = []
     variants: list[Uncertainty] = []
@@ -1141,7 +1158,8 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
     }
 
 
-def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated: bool = False) -> dict[str, Any]:
+def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated: bool = False,
+                  calibrate: Any = None) -> dict[str, Any]:
     """Every task's simulated duration, start and finish in every iteration, unchunked.
 
     Memory grows with tasks x iterations: meant for small studies, exports and tests, not for
@@ -1150,7 +1168,10 @@ def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated:
     Returns a dict with ``task_ids`` (file order), ``duration``, ``start``, ``finish`` (arrays
     ``[tasks, iterations]``), and the project's ``project_duration`` and ``cost`` per iteration.
     """
-    plan = _make_plan(project, seed_key(resolve_seed(rng)), mitigated=mitigated, reference=not HAVE_NUMBA)
+    from pmrisk.calibration import as_calibration
+
+    plan = _make_plan(project, seed_key(resolve_seed(rng)), mitigated=mitigated, reference=not HAVE_NUMBA,
+                      calibration=as_calibration(calibrate, project))
     first, count = 0, -(-iterations // plan.unc.block) * plan.unc.block
     smp = _sample(plan, first, count, (0, iterations))
     es, ef = _forward(plan, smp.dur)
@@ -1169,8 +1190,11 @@ def sample_matrix(project: Project, iterations: int, rng: int = 0, *, mitigated:
 
 def run_variant(project: Project, iterations: int, seed: int, **kw: Any) -> tuple[np.ndarray, np.ndarray]:
     """Project duration and cost per iteration only (one light pass): for what-if comparisons."""
+    from pmrisk.calibration import as_calibration
+
     plan = _make_plan(project, seed_key(seed), mitigated=kw.pop("mitigated", False),
-                      reference=kw.pop("engine", "auto") == "reference" or not HAVE_NUMBA)
+                      reference=kw.pop("engine", "auto") == "reference" or not HAVE_NUMBA,
+                      calibration=as_calibration(kw.pop("calibrate", None), project))
     run = _Runner(1, auto_chunk_size(plan.net.n), plan.unc.block, plan.net.n, None)
     fin, cst = np.empty(iterations), np.empty(iterations)
     run.run(lambda f, c, k, acc: _pass1(plan, f, c, k, acc, fin, cst), 0, iterations,

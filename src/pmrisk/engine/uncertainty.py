@@ -7,7 +7,8 @@ durations and costs in place, in this order (semantics in :mod:`pmrisk.risk.mode
 1. correlation: Iman-Conover rearranges the duration grades of correlated tasks within each block
    of ``CORRELATION_BLOCK`` iterations (a permutation: every marginal is kept exactly);
 2. durations by inverse CDF (done by the caller);
-3. drivers multiply the durations (and optionally fixed costs) of their tasks;
+3. drivers multiply the durations (and optionally fixed costs) of their tasks, and a history
+   calibration (:mod:`pmrisk.calibration`) multiplies them by past ratios actual / planned;
 4. risk events multiply (``impact``) and then lengthen (``delay``) the durations of the tasks
    they affect, and add their ``cost`` to the project;
 5. existence and branching zero the duration and cost of tasks that do not happen;
@@ -36,6 +37,7 @@ STREAM_DRIVER = 4          # u_a: occurrence, u_b: factor
 STREAM_EXISTENCE = 5       # u_a: does the task happen
 STREAM_BRANCH = 6          # u_a: which option
 STREAM_RESPONSE = 7        # u_a: response (mitigation) cost
+STREAM_CALIBRATION = 8     # u_a: the history ratio (of the project, or of each task)
 CORRELATION_BLOCK = 512    # iterations per Iman-Conover block; chunks are aligned to it
 
 
@@ -74,6 +76,9 @@ class Uncertainty:
     corr_chol: np.ndarray | None = None
     correlation: Any = None                                          # the CorrelationModel, for reports
     affected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # duration not monotone in own grade
+    calibration: Any = None                                          # pmrisk.calibration.Calibration
+    calib_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    calib_keys: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.uint64), np.zeros(0, np.uint64))
 
     @property
     def n_risks(self) -> int:
@@ -87,7 +92,7 @@ class Uncertainty:
     @property
     def active(self) -> bool:
         return bool(self.n_risks or self.driver_ids or self.exist_rows.size or self.branch_cum
-                    or self.corr_chol is not None)
+                    or self.corr_chol is not None or self.calib_rows.size)
 
     def correlate(self, key: tuple[int, int], first: int, u_dur: np.ndarray) -> None:
         """Rearrange the duration grades of correlated tasks (in place), block by block."""
@@ -120,6 +125,15 @@ class Uncertainty:
                 dur[rows] *= fac[d]
                 if self.driver_scale_cost[d] and fixed is not None:
                     fixed[rows] *= fac[d]
+        # history calibration: one past ratio an iteration (level project) or a task (level task)
+        if self.calib_rows.size:
+            lo, hi = self.calib_keys
+            u_cal, _ = uniforms(key, first, count, lo, hi, STREAM_CALIBRATION)
+            ratio = self.calibration.ppf(u_cal)          # [1, C] or [rows, C]
+            rows = self.calib_rows
+            dur[rows] *= ratio
+            if fixed is not None and self.calibration.spec.scale_fixed_costs:
+                fixed[rows] *= ratio
         occurred = np.zeros((self.n_risks, count), dtype=bool)
         if self.n_risks:
             lo, hi = self.risk_keys
@@ -186,16 +200,27 @@ def _draw(spec: tuple[BatchSampler | None, np.ndarray], u: np.ndarray, n: int, c
 
 
 def compile_uncertainty(model: RiskModel, net: Network, task_probability: dict[str, float], *,
-                        mitigated: bool | frozenset[str] = False, source: str | None = None) -> Uncertainty:
+                        mitigated: bool | frozenset[str] = False, source: str | None = None,
+                        calibration: Any = None) -> Uncertainty:
     """Compile ``model`` against ``net`` (rows in topological order).
 
     ``mitigated`` picks the risks' state: False (as they are), True (every risk with a mitigation in
     its residual state, response costs included) or a set of risk ids to mitigate.
+    ``calibration`` is a resolved :class:`pmrisk.calibration.Calibration` (or None).
     """
     pos = {tid: k for k, tid in enumerate(net.ids)}
     n = net.n
     unc = Uncertainty(n_tasks=n)
     affected = np.zeros(n, dtype=bool)
+    if calibration is not None:
+        unc.calibration = calibration
+        rows = np.array(sorted(pos[t] for t in calibration.spec.tasks), dtype=np.int64)
+        unc.calib_rows = rows
+        if calibration.spec.level == "task":
+            unc.calib_keys = (net.keys_lo[rows], net.keys_hi[rows])
+        else:
+            unc.calib_keys = entity_keys(["calibration: " + calibration.spec.label])
+        affected[rows] = True
     risks = model.risks
     if risks:
         unc.risk_ids = tuple(r.id for r in risks)

@@ -63,6 +63,22 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
                      *[_money(s["cost"][f"P{lv}"]) for lv in LEVELS], _money(s["cost"]["mean"])])
     lines += _table(rows, header)
     lines.append("")
+    if "calibration" in s:
+        c = s["calibration"]
+        unc = c["uncalibrated"]
+        cls = f", class {', '.join(f'{k} = {v}' for k, v in c['class'].items())}" if c.get("class") else ""
+        lines.append(click.style("History-calibrated", bold=True) +
+                     f" on {c['reference']}{cls} ({c['n']:,} past plans; one ratio per "
+                     f"{'iteration for the whole plan' if c['level'] == 'project' else 'task'}): past plans turned "
+                     f"out x{c['ratio']['P50']:.2f} at P50, x{c['ratio']['P80']:.2f} at P80, "
+                     f"x{c['ratio']['max']:.2f} at worst.")
+        crow = [["Duration, calibrated", *[_days(s["duration"][f"P{lv}"]) for lv in LEVELS]],
+                ["Duration, uncalibrated", *[_days(unc["duration"][f"P{lv}"]) for lv in LEVELS]]]
+        if p.has_costs:
+            crow += [["Cost, calibrated", *[_money(s["cost"][f"P{lv}"]) for lv in LEVELS]],
+                     ["Cost, uncalibrated", *[_money(unc["cost"][f"P{lv}"]) for lv in LEVELS]]]
+        lines += ["  " + ln for ln in _table(crow, ["", *[f"P{lv}" for lv in LEVELS]])]
+        lines.append("")
 
     def chance(prob: float) -> str:
         colour = "green" if prob >= 0.8 else ("yellow" if prob >= 0.5 else "red")
