@@ -33,3 +33,17 @@ from hypothesis import settings as _hsettings  # noqa: E402
 _hsettings.register_profile("default", derandomize=True, database=None)
 _hsettings.register_profile("explore", derandomize=False)
 _hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def shared_home():
+    """The shared data home (``$PMRISK_DATA_HOME`` or ``../shared/datasets``); skip without it,
+    except under CI=true, where its absence fails the test."""
+    from pmrisk.history.datasets import DataFileNotFoundError, data_home
+
+    try:
+        return data_home()
+    except DataFileNotFoundError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs the shared datasets beside the repository: {exc}")
+        pytest.skip(f"shared datasets not available: {exc}")
