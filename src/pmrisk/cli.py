@@ -139,18 +139,24 @@ def _parse_seed(value: str) -> int | None:
                    "CSV/Excel/ARFF file; overrides the file's 'calibration:' section. 'none' turns it off.")
 @click.option("--calibration-level", type=click.Choice(["project", "task"]), default="project", show_default=True,
               help="With --calibrate: one past ratio an iteration for the whole plan, or one per task.")
+@click.option("--strict", is_flag=True, help="Refuse to simulate a schedule with health warnings or failed "
+                                               "DCMA checks (see pmrisk validate); exit status 2.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @_guard
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
              mitigated: bool, no_ranking: bool, excel_out: str | None, calibrate: str | None,
-             calibration_level: str, quiet: bool) -> None:
+             calibration_level: str, strict: bool, quiet: bool) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
     from pmrisk.report.terminal import format_comparison, format_summary
 
     rng = _parse_seed(seed)
     project = pmrisk.load_project(project_file)
+    if strict:
+        from pmrisk.health import validate_project
+
+        _strict(True, validate_project(project), str(project_file))
     bar = None
     progress = None
     show_bar = (not quiet and sys.stderr.isatty() and iterations * len(project.tasks) >= 2_000_000)
@@ -213,9 +219,10 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
 @click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "json_out", metavar="OUT|-", default=None,
               help="Write the findings as JSON to a file, or to standard output with '-'.")
+@click.option("--strict", is_flag=True, help="Treat every warning and failed check as an error (exit status 2).")
 @_guard
-def validate(project_file: Path, json_out: str | None) -> None:
-    """Check PROJECT_FILE without simulating: structure, logic and schedule-health warnings."""
+def validate(project_file: Path, json_out: str | None, strict: bool) -> None:
+    """Check PROJECT_FILE without simulating: structure, logic, schedule health (DCMA checks)."""
     import pmrisk
     from pmrisk.health import validate_project
 
@@ -223,17 +230,37 @@ def validate(project_file: Path, json_out: str | None) -> None:
     report = validate_project(project)
     if json_out is not None:
         _write_output(json.dumps(report, indent=2, allow_nan=False), json_out, [project_file])
-        if json_out == "-":
-            return
-    click.secho(f"{project_file}: valid", fg="green", bold=True)
-    click.echo(f"  {report['tasks']} tasks ({report['milestones']} milestones), {report['links']} links, "
-               f"{report['risks']} risks")
-    if report["warnings"]:
-        click.secho(f"  {len(report['warnings'])} warning(s):", fg="yellow")
-        for w in report["warnings"]:
-            click.echo(f"  - {w}")
-    else:
-        click.echo("  no warnings")
+    if json_out != "-":
+        click.secho(f"{project_file}: valid", fg="green", bold=True)
+        click.echo(f"  {report['tasks']} tasks ({report['milestones']} milestones), {report['links']} links, "
+                   f"{report['risks']} risks")
+        score = report["quality_score"]
+        click.echo(f"  Schedule health (DCMA 14-point checks that apply without a baseline): "
+                   f"{'n/a' if score is None else f'{score:g}/100'}")
+        for c in report["checks"]:
+            mark = {"pass": click.style("pass", fg="green"), "fail": click.style("FAIL", fg="red", bold=True),
+                    "n/a": click.style("n/a ", dim=True)}[c["result"]]
+            val = "" if c["value"] is None else (f"{c['value']:.0%}" if isinstance(c["value"], float)
+                                                 and c["threshold"].endswith(("tasks", "links")) else f"{c['value']}")
+            extra = f" ({c['count']}: {', '.join(c['items'][:5])}{' ...' if c['count'] > 5 else ''})" \
+                if c["result"] == "fail" and c["items"] else ""
+            click.echo(f"    {mark} {c['id']:>2}. {c['name']}: {val or '-'} [{c['threshold']}]{extra}")
+        if report["warnings"]:
+            click.secho(f"  {len(report['warnings'])} warning(s):", fg="yellow")
+            for w in report["warnings"]:
+                click.echo(f"  - {w}")
+        else:
+            click.echo("  no warnings")
+    _strict(strict, report, str(project_file))
+
+
+def _strict(strict: bool, report: dict[str, Any], where: str) -> None:
+    if not strict:
+        return
+    failed = [f"DCMA {c['id']} {c['name']}" for c in report["checks"] if c["result"] == "fail"]
+    if failed or report["warnings"]:
+        raise _Fail(f"{where}: --strict: {len(failed)} failed check(s) and {len(report['warnings'])} warning(s)"
+                    + (f": {'; '.join(failed)}" if failed else "") + ". Fix them, or run without --strict.")
 
 
 def _attach_register() -> None:

@@ -1100,8 +1100,8 @@ def _spearman_from_sums(sq: np.ndarray, sqq: np.ndarray, sqr: np.ndarray, rank2:
 
 
 def deterministic_plan(project: Project, net: Network | None = None) -> dict:
-    """The most likely plan: start and finish per task, duration, cost, and the tasks on the critical
-    path (zero total float).
+    """The most likely plan: start, finish and total float per task, duration, cost, and the tasks on
+    the critical path (zero total float).
 
     Every distribution is at its most likely value; a driver applies its most likely factor when it
     more likely than not applies; a task with an existence probability below 0.5 and the tasks of
@@ -1135,13 +1135,15 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
         finish = np.empty(1)
         kernels.project_finish(ef, finish)
         counts = np.zeros(net.n, dtype=np.int64)
+        lf = np.empty_like(dur)
         kernels.backward_critical(dur, ef, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag,
-                                  np.empty_like(dur), np.empty_like(dur), counts)
+                                  lf, np.empty_like(dur), counts)
         crit = counts[:, None] > 0
     else:
         es, ef, finish, crit = kernels.schedule_reference(
             dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest,
             net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
+        lf = kernels.backward_pass_reference(dur, finish, net.succ_ptr, net.succ_dst, net.succ_type, net.succ_lag)
     fixed = np.fromiter((float(d.mode()) for d in net.fixed_costs), dtype=np.float64, count=net.n).reshape(
         net.n, 1) * drv_cost[:, None]
     fixed[gone] = 0.0
@@ -1155,6 +1157,7 @@ def deterministic_plan(project: Project, net: Network | None = None) -> dict:
         "start": {tid: float(es[pos[tid], 0]) for tid in ids},
         "finish": {tid: float(ef[pos[tid], 0]) for tid in ids},
         "critical_path": [tid for tid in ids if crit[pos[tid], 0] and not gone[pos[tid]]],
+        "total_float": {tid: float(lf[pos[tid], 0] - ef[pos[tid], 0]) for tid in ids},
     }
 
 
