@@ -111,6 +111,49 @@ def _parse_seed(value: str) -> int | None:
     return seed
 
 
+_FORMAT_HELP = ("Read PROJECT_FILE as this format (default: from the extension and content): yaml, json, toml, "
+                "table (CSV/Excel task list), mspdi (MS Project XML), xer (Primavera P6), dslib (Ghent DSLIB "
+                "workbook), psplib (.sm), mpp (MS Project binary, needs the mpp extra).")
+
+
+def _format_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --ranges and --template: how an imported schedule is read."""
+    fn = click.option("--template", metavar="LOW,HIGH", default=None,
+                      help="Imported schedules: a quick-risk range on every task without one, as fractions of "
+                           "its planned duration, e.g. 0.9,1.25 (-10%/+25%).")(fn)
+    fn = click.option("--ranges", metavar="MIN,LIKELY,MAX", default=None,
+                      help="Imported schedules: the custom fields that hold each task's min, likely and max "
+                           "duration, e.g. Duration1,Duration2,Duration3.")(fn)
+    return click.option("--format", "fmt", type=click.Choice(["yaml", "json", "toml", "table", "mspdi", "xer",
+                                                              "dslib", "psplib", "mpp"]),
+                        default=None, help=_FORMAT_HELP)(fn)
+
+
+def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str | None, notes: bool = True) -> Any:
+    """Load PROJECT_FILE with the reader options of the command line."""
+    import pmrisk
+
+    options: dict[str, Any] = {}
+    if ranges:
+        parts = [x.strip() for x in ranges.split(",")]
+        if len(parts) != 3 or not all(parts):
+            raise _Fail(f"--ranges {ranges!r}: give three field names, MIN,LIKELY,MAX (e.g. "
+                        "Duration1,Duration2,Duration3).")
+        options["ranges"] = {"min": parts[0], "likely": parts[1], "max": parts[2]}
+    if template:
+        try:
+            lo, hi = (float(x) for x in template.split(","))
+        except ValueError:
+            raise _Fail(f"--template {template!r}: give two fractions LOW,HIGH such as 0.9,1.25.") from None
+        if not 0 < lo <= 1 <= hi:
+            raise _Fail(f"--template {template!r}: need 0 < LOW <= 1 <= HIGH (fractions of the planned duration).")
+        options["template"] = {"min": lo, "max": hi}
+    project = pmrisk.load_project(project_file, format=fmt, **options)
+    for note in project.notes if notes else ():
+        click.secho(f"Import note: {note}", err=True, fg="yellow")
+    return project
+
+
 @main.command()
 @click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("-n", "--iterations", type=click.IntRange(min=1, max=MAX_RUN_ITERATIONS), default=10_000,
@@ -142,17 +185,19 @@ def _parse_seed(value: str) -> int | None:
 @click.option("--strict", is_flag=True, help="Refuse to simulate a schedule with health warnings or failed "
                                                "DCMA checks (see pmrisk validate); exit status 2.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_format_options
 @_guard
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
              mitigated: bool, no_ranking: bool, excel_out: str | None, calibrate: str | None,
-             calibration_level: str, strict: bool, quiet: bool) -> None:
+             calibration_level: str, strict: bool, quiet: bool, fmt: str | None, ranges: str | None,
+             template: str | None) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
     from pmrisk.report.terminal import format_comparison, format_summary
 
     rng = _parse_seed(seed)
-    project = pmrisk.load_project(project_file)
+    project = _load(project_file, fmt, ranges, template)
     if strict:
         from pmrisk.health import validate_project
 
@@ -220,13 +265,14 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
 @click.option("--json", "json_out", metavar="OUT|-", default=None,
               help="Write the findings as JSON to a file, or to standard output with '-'.")
 @click.option("--strict", is_flag=True, help="Treat every warning and failed check as an error (exit status 2).")
+@_format_options
 @_guard
-def validate(project_file: Path, json_out: str | None, strict: bool) -> None:
+def validate(project_file: Path, json_out: str | None, strict: bool, fmt: str | None, ranges: str | None,
+             template: str | None) -> None:
     """Check PROJECT_FILE without simulating: structure, logic, schedule health (DCMA checks)."""
-    import pmrisk
     from pmrisk.health import validate_project
 
-    project = pmrisk.load_project(project_file)
+    project = _load(project_file, fmt, ranges, template, notes=False)      # the notes are in the report
     report = validate_project(project)
     if json_out is not None:
         _write_output(json.dumps(report, indent=2, allow_nan=False), json_out, [project_file])

@@ -207,7 +207,15 @@ def quality_score(checks: list[dict[str, Any]]) -> float | None:
 
 def validate_project(project: Project, import_notes: list[str] | None = None,
                      hard_constraints: dict[str, str] | None = None) -> dict[str, Any]:
-    """Counts, warnings and the DCMA checks for ``pmrisk validate`` (project-format.md, section 4)."""
+    """Counts, warnings and the DCMA checks for ``pmrisk validate`` (project-format.md, section 4).
+
+    An imported schedule brings its import notes (``project.notes``) and the hard constraints its
+    reader found (``project.imported["hard_constraints"]``, task id -> constraint type) by default.
+    """
+    if import_notes is None:
+        import_notes = list(project.notes)
+    if hard_constraints is None:
+        hard_constraints = dict((project.imported or {}).get("hard_constraints") or {})
     checks = dcma_checks(project, hard_constraints)
     return {
         "tasks": len(project.tasks),

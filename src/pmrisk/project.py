@@ -262,6 +262,8 @@ class Project:
     cost_of_delay_per_day: float | None = None
     risk: RiskModel = field(default_factory=RiskModel)
     calibration: CalibrationSpec | None = None     # the 'calibration:' section (history read when simulated)
+    notes: tuple[str, ...] = ()                    # import notes of a schedule read from another tool
+    imported: dict[str, Any] | None = field(default=None, compare=False)   # that import's format and facts
 
     # ---- views -------------------------------------------------------------------------
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
@@ -11,11 +12,17 @@ from typing import Any
 import yaml
 
 from pmrisk.errors import ProjectError
+from pmrisk.io.formats import Imported
 from pmrisk.project import Project
 
 YAML_SUFFIXES = {".yaml", ".yml"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm"}
-SUPPORTED = sorted(YAML_SUFFIXES | TABLE_SUFFIXES | {".json", ".toml"})
+SCHEDULE_SUFFIXES = {".xml", ".xer", ".sm", ".mpp"}
+SUPPORTED = sorted(YAML_SUFFIXES | TABLE_SUFFIXES | SCHEDULE_SUFFIXES | {".json", ".toml"})
+# --format values: pmrisk's own files, a task list, and the schedule formats of other tools
+FORMATS = ("yaml", "json", "toml", "table", "mspdi", "xer", "dslib", "psplib", "mpp")
+_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml", ".csv": "table", ".tsv": "table",
+              ".xlsx": "table", ".xlsm": "table", ".xml": "mspdi", ".xer": "xer", ".sm": "psplib", ".mpp": "mpp"}
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -102,18 +109,20 @@ def _read_toml(path: Path, text: str) -> tuple[Any, dict[str, dict[int, int]]]:
         raise ProjectError(f"Cannot parse {path}: {exc}. Fix the TOML syntax there.") from None
 
 
-def read_project_data(path: str | os.PathLike[str]) -> tuple[Any, dict[str, dict[int, int]]]:
-    """Parse a project file into raw data (no validation) and, per list section, the line of each entry."""
+def read_project_data(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Any, dict[str, dict[int, int]]]:
+    """Parse a pmrisk project file or task list into raw data (no validation) and, per list section,
+    the line of each entry."""
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix not in SUPPORTED:
+    fmt = fmt or _BY_SUFFIX.get(suffix)
+    if fmt not in ("yaml", "json", "toml", "table"):
         raise ProjectError(f"{p}: unsupported file type '{suffix or '(none)'}'. pmrisk reads "
                            f"{', '.join(SUPPORTED)} project files.")
     if not p.exists():
         raise ProjectError(f"{p}: no such file. Check the path.")
     if p.is_dir():
         raise ProjectError(f"{p}: is a folder; give a project file.")
-    if suffix in TABLE_SUFFIXES:
+    if fmt == "table":
         from pmrisk.io.tabular import read_task_table
 
         data, task_lines = read_task_table(p)
@@ -122,26 +131,89 @@ def read_project_data(path: str | os.PathLike[str]) -> tuple[Any, dict[str, dict
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{p}: is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.") from None
-    if suffix in YAML_SUFFIXES:
+    if fmt == "yaml":
         return _read_yaml(p, text)
-    if suffix == ".json":
+    if fmt == "json":
         return _read_json(p, text)
     return _read_toml(p, text)
 
 
-def load_project(path: str | os.PathLike[str]) -> Project:
-    """Load and validate a project file (YAML, JSON, TOML, CSV or Excel task list).
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """The format of a schedule file, from its extension and, where two formats share one, its
+    content: an ``.xlsx`` is a Ghent DSLIB workbook when its sheets say so, else a task list; an
+    ``.xml`` must be MS Project XML (MSPDI)."""
+    p = Path(path)
+    fmt = _BY_SUFFIX.get(p.suffix.lower())
+    if fmt is None:
+        raise ProjectError(f"{p}: unsupported file type '{p.suffix or '(none)'}'. pmrisk reads "
+                           f"{', '.join(SUPPORTED)} files (or name the format with --format).")
+    if fmt == "table" and p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file():
+        from pmrisk.io.dslib import is_dslib_workbook
+
+        if is_dslib_workbook(p):
+            return "dslib"
+    if fmt == "mspdi" and p.is_file():
+        with open(p, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+        if "<Project" not in head:
+            raise ProjectError(f"{p}: an XML file that is not MS Project XML (no <Project> element at the top); "
+                               "save the schedule from MS Project as 'XML Format (*.xml)'.")
+    return fmt
+
+
+def import_schedule(path: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> Imported:
+    """Read another tool's schedule (MSPDI, XER, DSLIB, PSPLIB, MPP) into a project mapping with the
+    import notes and facts (:class:`~pmrisk.io.formats.Imported`); ``options`` go to the reader
+    (``ranges=``, ``template=``, ``project=`` ...)."""
+    p = Path(path)
+    fmt = fmt or detect_format(p)
+    if not p.exists():
+        raise ProjectError(f"{p}: no such file. Check the path.")
+    if fmt == "mspdi":
+        from pmrisk.io.mspdi import read_mspdi
+
+        return read_mspdi(p, **options)
+    if fmt == "xer":
+        from pmrisk.io.xer import read_xer
+
+        return read_xer(p, **options)
+    if fmt == "dslib":
+        from pmrisk.io.dslib import read_dslib
+
+        return read_dslib(p, **options)
+    if fmt == "psplib":
+        from pmrisk.io.psplib import read_psplib
+
+        return read_psplib(p, **options)
+    if fmt == "mpp":
+        from pmrisk.io.mpp import read_mpp
+
+        return read_mpp(p, **options)
+    raise ProjectError(f"{p}: '{fmt}' is not a schedule format pmrisk imports; use one of mspdi, xer, dslib, "
+                       "psplib, mpp.")
+
+
+def load_project(path: str | os.PathLike[str], format: str | None = None, **options: Any) -> Project:  # noqa: A002
+    """Load and validate a project: a pmrisk file, a task list, or another tool's schedule.
 
     Parameters
     ----------
     path
-        The project file. The format follows the suffix: ``.yaml``/``.yml``, ``.json``, ``.toml``,
-        ``.csv``/``.tsv`` or ``.xlsx`` (one row per task).
+        The file. Its format follows the extension and, where two formats share one, the content:
+        ``.yaml``/``.yml``, ``.json``, ``.toml`` (pmrisk files), ``.csv``/``.tsv``/``.xlsx`` (one
+        row per task), ``.xml`` (MS Project XML), ``.xer`` (Primavera P6), ``.xlsx`` Ghent DSLIB
+        workbooks, ``.sm`` (PSPLIB), ``.mpp`` (MS Project binary, with the ``mpp`` extra).
+    format
+        Force a format: one of ``yaml, json, toml, table, mspdi, xer, dslib, psplib, mpp``.
+    **options
+        Reader options for imported schedules, e.g. ``ranges={"min": "Duration1", "likely":
+        "Duration2", "max": "Duration3"}`` or ``template={"min": 0.9, "max": 1.25}``.
 
     Returns
     -------
     Project
-        The validated project.
+        The validated project; an imported one carries its import notes (``project.notes``) and
+        facts (``project.imported``).
 
     Raises
     ------
@@ -157,7 +229,17 @@ def load_project(path: str | os.PathLike[str]) -> Project:
     >>> pmrisk.load_project(f).task_ids
     ['A', 'B']
     """
-    data, lines = read_project_data(path)
+    if format is not None and format not in FORMATS:
+        raise ProjectError(f"{path}: unknown format '{format}'; use one of {', '.join(FORMATS)}.")
+    fmt = format or detect_format(path)
+    if fmt in ("mspdi", "xer", "dslib", "psplib", "mpp"):
+        imp = import_schedule(path, fmt, **options)
+        project = Project.from_dict(imp.data, source=str(path))
+        return dataclasses.replace(project, notes=tuple(imp.notes),
+                                   imported={"format": imp.fmt or fmt, **imp.extra})
+    if options:
+        raise ProjectError(f"{path}: reader options ({', '.join(options)}) apply to imported schedules only.")
+    data, lines = read_project_data(path, fmt)
     if data is None:
         raise ProjectError(f"{path}: the file is empty. Add a 'tasks:' list (see examples/).")
     return Project.from_dict(data, source=str(path), lines=lines.get("tasks", {}), section_lines=lines)
