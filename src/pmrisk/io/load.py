@@ -148,8 +148,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         raise ProjectError(f"{p}: unsupported file type '{p.suffix or '(none)'}'. pmrisk reads "
                            f"{', '.join(SUPPORTED)} files (or name the format with --format).")
     if fmt == "table" and p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file():
-        from pmrisk.io.dslib import is_dslib_workbook
-
+        try:
+            from pmrisk.io.dslib import is_dslib_workbook
+        except ImportError:  # pragma: no cover - the DSLIB reader is part of the package
+            return fmt
         if is_dslib_workbook(p):
             return "dslib"
     if fmt == "mspdi" and p.is_file():
