@@ -182,6 +182,8 @@ def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str
                    "CSV/Excel/ARFF file; overrides the file's 'calibration:' section. 'none' turns it off.")
 @click.option("--calibration-level", type=click.Choice(["project", "task"]), default="project", show_default=True,
               help="With --calibrate: one past ratio an iteration for the whole plan, or one per task.")
+@click.option("--dates", "dates_out", metavar="OUT.csv", default=None,
+              help="Also write each task's P10/P50/P80/P90 start and finish (working days and dates) to a CSV.")
 @click.option("--strict", is_flag=True, help="Refuse to simulate a schedule with health warnings or failed "
                                                "DCMA checks (see pmrisk validate); exit status 2.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -190,8 +192,8 @@ def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
              mitigated: bool, no_ranking: bool, excel_out: str | None, calibrate: str | None,
-             calibration_level: str, strict: bool, quiet: bool, fmt: str | None, ranges: str | None,
-             template: str | None) -> None:
+             calibration_level: str, dates_out: str | None, strict: bool, quiet: bool, fmt: str | None,
+             ranges: str | None, template: str | None) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
     from pmrisk.report.terminal import format_comparison, format_summary
@@ -216,6 +218,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
 
     if excel_out is not None:
         _check_output(excel_out, [project_file], ".xlsx")
+    if dates_out is not None:
+        _check_output(dates_out, [project_file], ".csv")
     cal: Any = None
     if calibrate is not None:
         cal = False if calibrate.strip().lower() == "none" else {"reference": calibrate,
@@ -224,7 +228,7 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
                                  chunk_size=chunk_size, p80_tolerance=p80_tolerance, mitigated=mitigated,
                                  rank_risks=not no_ranking, max_iterations=max(max_iterations, iterations),
-                                 progress=progress, calibrate=cal)
+                                 progress=progress, calibrate=cal, task_starts=dates_out is not None)
         before = None
         if mitigated and project.risks:
             before = pmrisk.simulate(project, iterations=result.iterations, rng=result.seed, workers=workers,
@@ -242,6 +246,10 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         matrix = RiskMatrix.for_project(project)
         write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary,
                              currency=project.currency)
+    if dates_out is not None:
+        from pmrisk.report.dates import write_task_dates_csv
+
+        write_task_dates_csv(result, dates_out)
     if json_out is not None:
         _write_output(json.dumps(summary, indent=2, allow_nan=False), json_out, [project_file])
         if json_out == "-":
@@ -252,6 +260,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         click.echo(format_comparison(before, result))
     if excel_out is not None:
         click.echo(f"\nWrote {excel_out}")
+    if dates_out is not None:
+        click.echo(f"Wrote {dates_out}")
     from pmrisk.health import schedule_warnings
 
     warnings = schedule_warnings(project)

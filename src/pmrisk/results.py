@@ -109,6 +109,8 @@ class SimulationResult:
     merge_bias: dict[str, dict[str, Any]] = field(default_factory=dict)
     correlation: Any = None
     calibration: dict[str, Any] | None = None        # history calibration facts + uncalibrated outcomes
+    start_hist: np.ndarray | None = None             # [tasks, bins] histogram of each task's start (task_starts=True)
+    start_range: tuple[np.ndarray, ...] | None = None  # its (lo, hi, below-range min, above-range max)
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- basic statistics -------------------------------------------------------------------
@@ -187,6 +189,39 @@ class SimulationResult:
         df["cruciality"] = df["sensitivity"] * df["criticality"]
         df = df.reindex(df["sensitivity"].abs().sort_values(ascending=False, kind="stable").index)
         return df.head(top) if top else df
+
+    def task_start(self, task_id: str, level: float) -> float:
+        """P-``level`` of a task's start (working days); needs ``simulate(..., task_starts=True)``."""
+        if self.start_hist is None or self.start_range is None:
+            raise ValueError("task starts were not kept: simulate with task_starts=True")
+        k = self.task_ids.index(task_id)
+        lo, hi, vmin, vmax = (a[k] for a in self.start_range)
+        return histogram_quantile(self.start_hist[k], lo, hi, level / 100, vmin, vmax)
+
+    def task_dates(self, levels: tuple[int, ...] = (10, 50, 80, 90)) -> pd.DataFrame:
+        """P-level start and finish of every task (file order), in working days and, when the project
+        has a start date, as calendar dates: columns ``start_P50``, ``finish_P50``,
+        ``start_date_P50``, ``finish_date_P50``, ... plus the plan's own start and finish. Starts
+        need ``simulate(..., task_starts=True)`` (NaN otherwise)."""
+        p = self.project
+        det = self.deterministic
+        rows = []
+        for tid in self.task_ids:
+            row: dict[str, Any] = {"id": tid, "name": p.task(tid).name, "planned_start": det["start"][tid],
+                                   "planned_finish": det["finish"][tid]}
+            for lv in levels:
+                row[f"start_P{lv}"] = self.task_start(tid, lv) if self.start_hist is not None else math.nan
+                row[f"finish_P{lv}"] = self.task_finish(tid, lv)
+            if p.start is not None:
+                for key in ("planned_start", "planned_finish", *[f"{w}_P{lv}" for lv in levels
+                                                                 for w in ("start", "finish")]):
+                    v = row[key]
+                    when = key.replace("_P", "_date_P") if "_P" in key else key + "_date"
+                    # a start at offset s falls on working day floor(s); a finish f on ceil(f) - 1
+                    row[when] = (None if v != v else (p.calendar.start_date(p.start, v) if "start" in key
+                                                      else p.finish_date(v)))
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("id")
 
     def tornado_rows(self, top: int | None = 10) -> list[dict[str, Any]]:
         """:meth:`tornado` as a list of dicts (``id``, ``name``, ``sensitivity``, ``criticality``), without pandas."""

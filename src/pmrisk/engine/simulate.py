@@ -375,6 +375,7 @@ class _Setup:
     """What a pass-1 chunk accumulates beyond project finish and cost (None: a light pass)."""
 
     fbins: _Bins | None = None              # finish histograms (None in the pilot)
+    sbins: _Bins | None = None              # start histograms (only when asked for: task_starts=True)
     merges: _MergeSelection | None = None   # merge-bias histograms
     edges: np.ndarray | None = None         # [rank rows, RANK_BINS - 1] quantile edges of their durations
     sub: np.ndarray | None = None           # pilot: durations of the rank rows, [rank rows, PILOT_ITERATIONS]
@@ -394,6 +395,8 @@ class _Acc1:
         self.occurred = np.zeros(n_risks, dtype=np.int64)
         # int32 counts: a worker never counts more than MAX_RUN_ITERATIONS < 2**31 values a row
         self.fhist = np.zeros((n if setup is not None and setup.fbins is not None else 0, HIST_BINS + 4),
+                              dtype=np.int32)
+        self.shist = np.zeros((n if setup is not None and setup.sbins is not None else 0, HIST_BINS + 4),
                               dtype=np.int32)
         m = setup.merges.rows if setup is not None and setup.merges is not None else 0
         self.mhist = np.zeros((m, HIST_BINS + 4), dtype=np.int32)
@@ -435,6 +438,9 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         if fb is not None:
             hfn = kernels.hist_accumulate_reference if plan.reference else kernels.hist_accumulate
             hfn(ef, fb.lo, fb.hi, fb.scale, acc.fhist, acc.fmin, acc.fmax)
+            sb = setup.sbins
+            if sb is not None:          # the pilot's start extremes are done with: smin/smax hold the outliers
+                hfn(es, sb.lo, sb.hi, sb.scale, acc.shist, acc.smin, acc.smax)
         else:                 # the pilot: every task's exact extremes, for the histograms' ranges
             ext = kernels.row_extremes_reference if plan.reference else kernels.row_extremes
             ext(ef, acc.fmin, acc.fmax)
@@ -726,7 +732,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
              np.random.Generator | None = None, *, mitigated: bool = False, rank_risks: bool = True,
              chunk_size: int | None = None, workers: int = 1, p80_tolerance: float | None = None,
              max_iterations: int = 1_000_000, progress: Callable[[int, int], None] | None = None,
-             engine: str = "auto", calibrate: Any = None):  # noqa: ANN201
+             engine: str = "auto", calibrate: Any = None, task_starts: bool = False):  # noqa: ANN201
     """Run the Monte Carlo simulation of ``project``.
 
     Parameters
@@ -757,6 +763,9 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     engine
         ``"auto"`` (compiled kernels when numba is available), ``"numba"`` or ``"reference"``
         (the plain NumPy kernels; same results, slower).
+    task_starts
+        Also keep a histogram of each task's start (for P-level start dates per task,
+        :meth:`~pmrisk.results.SimulationResult.task_dates`); costs about a tenth more time.
     calibrate
         History calibration (:mod:`pmrisk.calibration`): None uses the project's ``calibration:``
         section if it has one; False ignores it; a shared dataset name, a history file, a mapping
@@ -831,6 +840,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
             qs = np.arange(1, RANK_BINS) / RANK_BINS
             edges = np.ascontiguousarray(np.quantile(pilot_setup.sub, qs, axis=1, method="inverted_cdf").T)
         setup = _Setup(fbins=_Bins.between(pilot.fmin, pilot.fmax),
+                       sbins=_Bins.between(pilot.smin, pilot.smax) if task_starts else None,
                        merges=_select_merges(plan, pilot.crit, n_pilot, pilot), edges=edges)
 
         # ---- pass 1 (extended while the P80 is not stable enough) --------------------------
@@ -914,6 +924,9 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         task_duration_sd=np.sqrt(np.maximum(dur_var, 0.0))[inv],
         risk_ids=plan.unc.risk_ids, risk_occurrence=a1.occurred / n_iter,
         risk_ranking=ranking, merge_bias=merge, correlation=plan.unc.correlation, calibration=calib_info,
+        start_hist=a1.shist[inv] if setup.sbins is not None else None,
+        start_range=(setup.sbins.lo[inv], setup.sbins.hi[inv], a1.smin[inv], a1.smax[inv])
+        if setup.sbins is not None else None,
     )
 
 
@@ -937,6 +950,7 @@ class _Merged1:
     qsq_total: np.ndarray
     occurred: np.ndarray
     fhist: np.ndarray
+    shist: np.ndarray
     mhist: np.ndarray
     mmin: np.ndarray
     mmax: np.ndarray
@@ -955,6 +969,7 @@ def _merge_acc1(accs: list[_Acc1], n: int, n_risks: int) -> _Merged1:
         smax=np.max([x.smax for x in accs], axis=0), qsum_total=BigSum.merged([x.qsum for x in accs], n),
         qsq_total=hi * (1 << 32) + lo, occurred=np.sum([x.occurred for x in accs], axis=0),
         fhist=np.asarray(np.sum([x.fhist for x in accs], axis=0, dtype=np.int64)),
+        shist=np.asarray(np.sum([x.shist for x in accs], axis=0, dtype=np.int64)),
         mhist=np.asarray(np.sum([x.mhist for x in accs], axis=0, dtype=np.int64)),
         mmin=np.min([x.mmin for x in accs], axis=0), mmax=np.max([x.mmax for x in accs], axis=0),
         dhist=np.sum([x.dhist for x in accs], axis=0))
