@@ -178,6 +178,9 @@ def import_schedule(path: str | os.PathLike[str], fmt: str | None = None, **opti
     if fmt == "xer":
         from pmrisk.io.xer import read_xer
 
+        t = options.get("template")
+        if isinstance(t, dict) and set(t) == {"min", "max"}:      # fractions of the plan -> P6 relative changes
+            options["template"] = (float(t["min"]) - 1.0, float(t["max"]) - 1.0)
         return read_xer(p, **options)
     if fmt == "dslib":
         from pmrisk.io.dslib import read_dslib
@@ -237,7 +240,18 @@ def load_project(path: str | os.PathLike[str], format: str | None = None, **opti
     if fmt in ("mspdi", "xer", "dslib", "psplib", "mpp"):
         imp = import_schedule(path, fmt, **options)
         project = Project.from_dict(imp.data, source=str(path))
-        return dataclasses.replace(project, notes=tuple(imp.notes),
+        notes = list(imp.notes)
+        planned = imp.extra.get("planned_duration")
+        if isinstance(planned, int | float) and planned == planned and fmt != "dslib":   # DSLIB checks its own
+            from pmrisk.engine.simulate import deterministic_plan
+
+            got = deterministic_plan(project)["duration"]
+            if abs(got - planned) > max(0.5, 0.01 * abs(planned)):
+                notes.append(f"{Path(path).name}: the imported plan computes to {got:g} working days, but the file's "
+                             f"own schedule says {planned:g}: its dates are not what its durations and links give "
+                             "(constraints, manual scheduling or stale dates). Check the schedule before trusting "
+                             "the forecast.")
+        return dataclasses.replace(project, notes=tuple(notes),
                                    imported={"format": imp.fmt or fmt, **imp.extra})
     if options:
         raise ProjectError(f"{path}: reader options ({', '.join(options)}) apply to imported schedules only.")
