@@ -74,8 +74,8 @@ def test_self_link_is_a_cycle():
 
 
 def test_calibration_section_with_an_unknown_key_is_refused():
-    data = {"tasks": [{"id": "A", "duration": 1}], "calibration": {"model": "m.json"}}
-    with pytest.raises(ProjectError, match="calibration: unknown key 'model'"):
+    data = {"tasks": [{"id": "A", "duration": 1}], "calibration": {"reference": "x.csv", "model_file": "m.json"}}
+    with pytest.raises(ProjectError, match="calibration: unknown key 'model_file'"):
         Project.from_dict(data, source="p.yaml")
 
 

@@ -176,10 +176,17 @@ def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str
               help="Simulate the risks after their responses (and show the change against before).")
 @click.option("--no-ranking", is_flag=True, help="Skip the risk ranking (one extra light pass per risk).")
 @click.option("--excel", "excel_out", metavar="OUT.xlsx", default=None,
-              help="Also write an Excel workbook: summary and the ranked risk register.")
-@click.option("--calibrate", "calibrate", metavar="HISTORY", default=None,
-              help="Calibrate on past plans and their actuals: a shared dataset (pmrisk history datasets) or a "
-                   "CSV/Excel/ARFF file; overrides the file's 'calibration:' section. 'none' turns it off.")
+              help="Also write an Excel workbook: summary, P-levels, tasks, drivers, the ranked risk register, "
+                   "with charts.")
+@click.option("--excel-iterations", is_flag=True,
+              help="With --excel: add every iteration's duration and cost (sheet Iterations).")
+@click.option("--report", "report_out", metavar="OUT.html", default=None,
+              help="Also write a self-contained HTML report (charts, tables, assumptions) for a budget review.")
+@click.option("--calibrate", "calibrate", metavar="HISTORY|MODEL.json", default=None,
+              help="Calibrate on past plans and their actuals: a shared dataset (pmrisk history datasets), a "
+                   "CSV/Excel/ARFF file, or a MODEL.json estimate-aware model from 'pmrisk history fit' (each "
+                   "task's own overrun from its estimate); overrides the file's 'calibration:' section. 'none' "
+                   "turns it off.")
 @click.option("--calibration-level", type=click.Choice(["project", "task"]), default="project", show_default=True,
               help="With --calibrate: one past ratio an iteration for the whole plan, or one per task.")
 @click.option("--dates", "dates_out", metavar="OUT.csv", default=None,
@@ -191,7 +198,8 @@ def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str
 @_guard
 def simulate(project_file: Path, iterations: int, seed: str, json_out: str | None, workers: int,
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
-             mitigated: bool, no_ranking: bool, excel_out: str | None, calibrate: str | None,
+             mitigated: bool, no_ranking: bool, excel_out: str | None, excel_iterations: bool,
+             report_out: str | None, calibrate: str | None,
              calibration_level: str, dates_out: str | None, strict: bool, quiet: bool, fmt: str | None,
              ranges: str | None, template: str | None) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
@@ -218,12 +226,20 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
 
     if excel_out is not None:
         _check_output(excel_out, [project_file], ".xlsx")
+    elif excel_iterations:
+        raise _Fail("--excel-iterations adds a sheet to the --excel workbook; give --excel OUT.xlsx too.")
+    if report_out is not None:
+        _check_output(report_out, [project_file], (".html", ".htm"))
     if dates_out is not None:
         _check_output(dates_out, [project_file], ".csv")
     cal: Any = None
     if calibrate is not None:
-        cal = False if calibrate.strip().lower() == "none" else {"reference": calibrate,
-                                                                 "level": calibration_level}
+        if calibrate.strip().lower() == "none":
+            cal = False
+        elif calibrate.strip().lower().endswith(".json"):      # a fitted overrun model: one ratio per task
+            cal = {"model": calibrate}
+        else:
+            cal = {"reference": calibrate, "level": calibration_level}
     try:
         result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
                                  chunk_size=chunk_size, p80_tolerance=p80_tolerance, mitigated=mitigated,
@@ -240,12 +256,14 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
     if before is not None:
         summary["unmitigated"] = {k: before.summary()[k] for k in ("duration", "cost")}
     if excel_out is not None:
-        from pmrisk.risk.matrix import RiskMatrix
-        from pmrisk.risk.register import register_rows, write_register_excel
+        from pmrisk.report.excel import write_excel_workbook
 
-        matrix = RiskMatrix.for_project(project)
-        write_register_excel(excel_out, register_rows(project, result, matrix), matrix, summary=summary,
-                             currency=project.currency)
+        write_excel_workbook(result, excel_out, before=before, iterations=excel_iterations,
+                             source_path=project_file)
+    if report_out is not None:
+        from pmrisk.report.html import write_html_report
+
+        write_html_report(result, report_out, before=before, source_path=project_file)
     if dates_out is not None:
         from pmrisk.report.dates import write_task_dates_csv
 
@@ -260,6 +278,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         click.echo(format_comparison(before, result))
     if excel_out is not None:
         click.echo(f"\nWrote {excel_out}")
+    if report_out is not None:
+        click.echo(("" if excel_out else "\n") + f"Wrote {report_out}")
     if dates_out is not None:
         click.echo(f"Wrote {dates_out}")
     from pmrisk.health import schedule_warnings
@@ -268,6 +288,42 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
     if warnings:
         click.secho(f"\nSchedule health: {len(warnings)} warning(s); see them with "
                     f"'pmrisk validate {project_file}'.", fg="yellow")
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(dir_okay=True, path_type=Path))
+@click.argument("out", metavar="OUT.html")
+@click.option("-n", "--iterations", type=click.IntRange(min=1, max=MAX_RUN_ITERATIONS), default=10_000,
+              show_default=True, help="Monte Carlo iterations.")
+@click.option("--seed", default=str(DEFAULT_SEED), show_default=True,
+              help="Random seed (same seed, same numbers); 'random' for fresh entropy.")
+@click.option("--mitigated", is_flag=True,
+              help="Simulate the risks after their responses, and show what the responses buy.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Threads (0 = all cores). Never changes the result.")
+@_format_options
+@_guard
+def report(project_file: Path, out: str, iterations: int, seed: str, mitigated: bool, workers: int,
+           fmt: str | None, ranges: str | None, template: str | None) -> None:
+    """Simulate PROJECT_FILE and write a self-contained HTML report to OUT.html.
+
+    One file that opens offline in any browser: headline numbers, charts with a plain-language
+    caption each, the task table, the ranked risk register and the assumptions (iterations, seed,
+    version, the input file's SHA-256 checksum).
+    """
+    import pmrisk
+    from pmrisk.report.html import write_html_report
+
+    _check_output(out, [project_file], (".html", ".htm"))
+    rng = _parse_seed(seed)
+    project = _load(project_file, fmt, ranges, template)
+    result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers, mitigated=mitigated)
+    before = None
+    if mitigated and project.risks:
+        before = pmrisk.simulate(project, iterations=result.iterations, rng=result.seed, workers=workers,
+                                 rank_risks=False)
+    write_html_report(result, out, before=before, source_path=project_file)
+    click.echo(f"Wrote {out}")
 
 
 @main.command()

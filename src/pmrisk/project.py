@@ -27,6 +27,7 @@ from pmrisk.risk.model import Driver, Risk, RiskModel, build_risk_model
 
 if TYPE_CHECKING:
     from pmrisk.calibration import CalibrationSpec
+    from pmrisk.topdown import TopDownSpec
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
 FORMAT_VERSION = 1
@@ -189,6 +190,7 @@ class ProjectFileIn(_Strict):
     branches: list[dict[str, Any]] | None = None
     risk_matrix: dict[str, Any] | None = None
     calibration: dict[str, Any] | str | None = None
+    top_down: Any = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,6 +264,7 @@ class Project:
     cost_of_delay_per_day: float | None = None
     risk: RiskModel = field(default_factory=RiskModel)
     calibration: CalibrationSpec | None = None     # the 'calibration:' section (history read when simulated)
+    top_down: TopDownSpec | None = None            # the 'top_down:' section (model read when simulated)
     notes: tuple[str, ...] = ()                    # import notes of a schedule read from another tool
     imported: dict[str, Any] | None = field(default=None, compare=False)   # that import's format and facts
 
@@ -563,6 +566,11 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
 
         calibration = parse_calibration(raw.calibration, [t.id for t in tasks], {t.id: set(t.tags) for t in tasks},
                                         source=source)
+    top_down = None
+    if raw.top_down is not None:
+        from pmrisk.topdown import parse_top_down
+
+        top_down = parse_top_down(raw.top_down, source=source)
     risk = build_risk_model(data, [t.id for t in tasks], {t.id: set(t.tags) for t in tasks}, source=source,
                             lines=section_lines, correlation_repair=pin.correlation_repair == "nearest")
 
@@ -576,7 +584,7 @@ def _build(data: Mapping[str, Any], *, source: str | None, lines: Mapping[int, i
     return Project(name=pin.name, tasks=tuple(tasks), start=start, calendar=cal, currency=pin.currency,
                    deadline=deadline, deadline_date=pin.deadline if isinstance(pin.deadline, dt.date) else None,
                    budget=None if pin.budget is None else float(pin.budget), source=source, risk=risk,
-                   calibration=calibration,
+                   calibration=calibration, top_down=top_down,
                    cost_of_delay_per_day=None if pin.cost_of_delay_per_day is None
                    else float(pin.cost_of_delay_per_day))
 

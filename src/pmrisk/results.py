@@ -111,6 +111,7 @@ class SimulationResult:
     calibration: dict[str, Any] | None = None        # history calibration facts + uncalibrated outcomes
     start_hist: np.ndarray | None = None             # [tasks, bins] histogram of each task's start (task_starts=True)
     start_range: tuple[np.ndarray, ...] | None = None  # its (lo, hi, below-range min, above-range max)
+    top_down: dict[str, Any] | None = None           # the top-down model's forecast (pmrisk.topdown)
     _sorted: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- basic statistics -------------------------------------------------------------------
@@ -412,6 +413,10 @@ class SimulationResult:
                 cal["uncalibrated"][kind] = {"mean": float(np.mean(vals)),
                                              **{f"P{lv}": quantile(vals, lv / 100) for lv in P_LEVELS}}
             out["calibration"] = cal
+        if self.top_down is not None:
+            from pmrisk.topdown import compare as compare_top_down
+
+            out["top_down"] = compare_top_down(self.top_down, self.durations, self.costs, p.has_costs, p.currency)
         if self.correlation is not None and getattr(self.correlation, "repaired", False):
             out["correlation_repair"] = [
                 {"between": [a, b], "asked": asked, "used": used}

@@ -732,7 +732,8 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
              np.random.Generator | None = None, *, mitigated: bool = False, rank_risks: bool = True,
              chunk_size: int | None = None, workers: int = 1, p80_tolerance: float | None = None,
              max_iterations: int = 1_000_000, progress: Callable[[int, int], None] | None = None,
-             engine: str = "auto", calibrate: Any = None, task_starts: bool = False):  # noqa: ANN201
+             engine: str = "auto", calibrate: Any = None, task_starts: bool = False,
+             top_down: Any = None):  # noqa: ANN201
     """Run the Monte Carlo simulation of ``project``.
 
     Parameters
@@ -770,7 +771,13 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         History calibration (:mod:`pmrisk.calibration`): None uses the project's ``calibration:``
         section if it has one; False ignores it; a shared dataset name, a history file, a mapping
         like the section, or a :class:`~pmrisk.calibration.Calibration` applies that one. The
-        result then also holds the uncalibrated P-levels (same random numbers).
+        result then also holds the uncalibrated P-levels (same random numbers). A ``.json`` path (or
+        ``{"model": ...}``) is a fitted estimate-aware model: each task's estimate gives that task its
+        own distribution of overrun ratios.
+    top_down
+        Top-down check (:mod:`pmrisk.topdown`): None uses the project's ``top_down:`` section if it has
+        one; False ignores it; a mapping like the section applies that one. The model's forecast of
+        the whole project is reported next to the simulation (``summary()["top_down"]``).
 
     Returns
     -------
@@ -805,10 +812,12 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     workers = max(1, int(workers))
 
     from pmrisk.calibration import as_calibration
+    from pmrisk.topdown import as_top_down
 
     seed = resolve_seed(rng)
     t0 = time.perf_counter()
     calibration = as_calibration(calibrate, project)
+    top_info = as_top_down(top_down, project)
     plan = _make_plan(project, seed_key(seed), mitigated=mitigated, reference=reference, calibration=calibration)
     n = plan.net.n
     chunk = int(chunk_size) if chunk_size else auto_chunk_size(n)
@@ -927,6 +936,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         start_hist=a1.shist[inv] if setup.sbins is not None else None,
         start_range=(setup.sbins.lo[inv], setup.sbins.hi[inv], a1.smin[inv], a1.smax[inv])
         if setup.sbins is not None else None,
+        top_down=top_info,
     )
 
 

@@ -21,6 +21,7 @@ pre- and post-mitigation runs, and runs with one risk left out, share their rand
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,8 @@ class Uncertainty:
                 dur[rows] *= fac[d]
                 if self.driver_scale_cost[d] and fixed is not None:
                     fixed[rows] *= fac[d]
-        # history calibration: one past ratio an iteration (level project) or a task (level task)
+        # history calibration: one past ratio an iteration (level project) or a task (level task), from
+        # one distribution or, model-based, from each task's own
         if self.calib_rows.size:
             lo, hi = self.calib_keys
             u_cal, _ = uniforms(key, first, count, lo, hi, STREAM_CALIBRATION)
@@ -206,13 +208,22 @@ def compile_uncertainty(model: RiskModel, net: Network, task_probability: dict[s
 
     ``mitigated`` picks the risks' state: False (as they are), True (every risk with a mitigation in
     its residual state, response costs included) or a set of risk ids to mitigate.
-    ``calibration`` is a resolved :class:`pmrisk.calibration.Calibration` (or None).
+    ``calibration`` is a resolved :class:`pmrisk.calibration.Calibration` (or None); a per-task table
+    (model-based) needs level task: one uniform per task, inverted with that task's row.
     """
     pos = {tid: k for k, tid in enumerate(net.ids)}
     n = net.n
     unc = Uncertainty(n_tasks=n)
     affected = np.zeros(n, dtype=bool)
     if calibration is not None:
+        if getattr(calibration, "per_task", False):        # a per-task table: its rows in topological order
+            if calibration.spec.level != "task":
+                raise ValueError("a per-task calibration table needs level 'task'")
+            table_row = {t: i for i, t in enumerate(calibration.task_ids)}
+            ids = tuple(sorted(calibration.spec.tasks, key=pos.__getitem__))
+            if ids != calibration.task_ids:
+                calibration = dataclasses.replace(calibration, task_ids=ids,
+                                                  values=calibration.values[[table_row[t] for t in ids]])
         unc.calibration = calibration
         rows = np.array(sorted(pos[t] for t in calibration.spec.tasks), dtype=np.int64)
         unc.calib_rows = rows

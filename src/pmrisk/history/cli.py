@@ -1,4 +1,5 @@
-"""``pmrisk history``: the shared datasets, reference-class uplift and cross-validated history models.
+"""``pmrisk history``: the shared datasets, reference-class uplift, cross-validated history models, and
+fitted models saved as files (``fit``) and used for forecasts (``predict``).
 
 Thin shells over :mod:`pmrisk.history`. Errors in the user's input end with a one-paragraph
 message and exit status 2, never with a traceback (the handling of :mod:`pmrisk.cli`), and no
@@ -76,7 +77,7 @@ def _check_json_target(json_out: str | None, inputs: list[Path]) -> None:
 
 @click.group("history", context_settings={"help_option_names": ["-h", "--help"]})
 def history() -> None:
-    """Learn from past projects: shared datasets, reference-class uplift, model evaluation."""
+    """Learn from past projects: shared datasets, reference-class uplift, model evaluation, fit and predict."""
 
 
 _json_option = click.option("--json", "json_out", metavar="OUT|-", default=None,
@@ -313,8 +314,6 @@ def evaluate(data: str, target: str, features: str | None, cv: str, json_out: st
     if chosen is not None and not chosen:
         raise click.BadParameter("give at least one column name", param_hint="--features")
     history_data = load_data(data, target, chosen)
-    full = len(history_data.frame)
-    history_data = history_data.complete()
     if not history_data.features:
         raise HistoryDataError(f"{data}: no feature columns to learn from; name them with --features A,B,...")
     try:
@@ -322,9 +321,11 @@ def evaluate(data: str, target: str, features: str | None, cv: str, json_out: st
                                 target=target, features=history_data.features)
     except ValueError as exc:
         raise HistoryDataError(f"{data}: {exc}") from None
-    if len(history_data.frame) < full:
-        click.secho(f"Note: {full - len(history_data.frame)} of {full} rows miss a feature value and were left out.",
-                    err=True, fg="yellow")
+    gaps = history_data.X.isna()
+    if gaps.any(axis=None):
+        click.secho(f"Note: {int(gaps.sum().sum()):,} feature value(s) are missing in {int(gaps.any(axis=1).sum()):,} "
+                    f"of {len(gaps):,} rows; every row is kept, and the model fills each gap from the training rows "
+                    "of its fold (a number: their median; a category: none of theirs).", err=True, fg="yellow")
     if json_out is not None:
         _emit_json(report, json_out, inputs)
         if json_out == "-":
@@ -358,3 +359,161 @@ def format_evaluation(report: Mapping[str, Any], data: str, unit: str | None = N
     lines.append("SA: 1 - MAE / MAE of random guessing (1 perfect, 0 no better than guessing). Coverage: share of "
                  "held-out projects inside the central interval.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# pmrisk history fit / predict
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_fit_cv(value: str) -> Any:
+    text = value.strip().lower()
+    if text == "auto":
+        return "auto"
+    if text == "none":
+        return None
+    return _parse_cv(value)
+
+
+@history.command("fit")
+@click.argument("data")
+@click.option("--target", required=True, metavar="COLUMN", help="The actual to predict (effort, cost, duration).")
+@click.option("--features", default=None, metavar="A,B,...",
+              help="Columns known before a project starts (default: the dataset card's, or every other column).")
+@click.option("--estimate", default=None, metavar="COLUMN",
+              help="The team's estimate of the target (default: the card's, if any; 'none' for no estimate).")
+@click.option("--model", "kind", type=click.Choice(["atlm", "logridge", "estimate-aware"]), default=None,
+              help="Estimator, inside conformal predictive intervals (default: estimate-aware with an estimate, "
+                   "else logridge).")
+@click.option("--out", "out", required=True, metavar="MODEL.json", help="Where to save the fitted model (JSON).")
+@click.option("--cv", "cv", default="auto", show_default=True, metavar="auto|loo|K|none",
+              help="Cross-validation of the metrics saved with the model (auto: leave-one-out up to 100 rows, "
+                   "else 10 folds).")
+@click.option("--unit", default=None, metavar="UNIT",
+              help="Unit of the target (and estimate) when the data do not say, e.g. hours or EUR.")
+@click.option("--post-project", "post_project", default=None, metavar="A,B,...",
+              help="Columns of a file known only after a project ended (never used as features).")
+@_json_option
+@_seed_option
+@_guard
+def fit(data: str, target: str, features: str | None, estimate: str | None, kind: str | None, out: str, cv: str,
+        unit: str | None, post_project: str | None, json_out: str | None, seed: str) -> None:
+    """Fit a history model on DATA and save it (with where it came from and its cross-validated accuracy).
+
+    DATA is a CSV, Excel or ARFF file of past projects (or tasks), or a shared dataset name. The saved
+    MODEL.json feeds 'pmrisk history predict', a project's 'top_down:' check, and (estimate-aware
+    models) 'pmrisk simulate --calibrate MODEL.json'.
+    """
+    from pmrisk.cli import _check_output
+    from pmrisk.history.fitted import fit_history_model
+
+    inputs = _inputs(data)
+    target_path = _check_output(out, inputs, ".json")
+    _check_json_target(json_out, [*inputs, target_path])
+    if json_out not in (None, "-") and Path(json_out).resolve() == target_path.resolve():
+        raise _fail(f"{json_out}: is also --out; give the JSON report another name.")
+    chosen = _columns(features, "--features")
+    fitted = fit_history_model(data, target, features=chosen, estimate=estimate, kind=kind, cv=_parse_fit_cv(cv),
+                               rng=_seed(seed), unit=unit, post_project=_columns(post_project, "--post-project") or ())
+    _save_atomic(fitted, target_path)
+    meta = fitted.metadata
+    if json_out is not None:
+        _emit_json({"model_file": str(target_path), **meta}, json_out, [*inputs, target_path])
+        if json_out == "-":
+            return
+    click.echo(format_fit(meta, str(target_path)))
+
+
+def _columns(text: str | None, option: str) -> list[str] | None:
+    if text is None:
+        return None
+    cols = [c.strip() for c in text.split(",") if c.strip()]
+    if not cols:
+        raise click.BadParameter("give at least one column name", param_hint=option)
+    return cols
+
+
+def _save_atomic(fitted: Any, target: Path) -> None:
+    """Save next to ``target`` and move into place, so a failed write never leaves half a model."""
+    import os
+    import tempfile
+
+    parent = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        fitted.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def format_fit(meta: Mapping[str, Any], out: str) -> str:
+    """What ``pmrisk history fit`` prints: the model, its data and its cross-validated accuracy."""
+    unit = f" ({meta['unit']})" if meta.get("unit") else ""
+    src = meta.get("dataset") or meta["files"][0]["path"]
+    lines = [click.style(f"Saved {out}", bold=True) + f": {meta['model']} on {src}, {meta['n']:,} rows, "
+             f"target {meta['target']}{unit}",
+             f"  inputs: {', '.join(meta['inputs'])}" + (f" (estimate: {meta['estimate']})" if meta.get("estimate")
+                                                         else "")]
+    m = meta.get("metrics")
+    if m:
+        cv = "leave-one-out" if meta["cv"] == "loo" else f"{meta['cv']}-fold x {meta.get('repeats') or 1}"
+
+        def num(key: str, digits: int = 2) -> str:
+            v = m.get(key)
+            return "n/a" if v is None else f"{v:,.{digits}f}"
+
+        cov = m.get("coverage") or {}
+        lines.append(f"  cross-validated ({cv}): MAE {num('MAE', 1)}  MdAE {num('MdAE', 1)}  SA {num('SA')}  "
+                     f"Pred25 {num('Pred25')}  coverage " + "  ".join(f"{k} {v:.2f}" for k, v in cov.items()
+                                                                     if v is not None))
+    lines.append("  files: " + ", ".join(f"{f['path']} (sha256 {f['sha256'][:12]}...)" for f in meta["files"]))
+    return "\n".join(lines)
+
+
+def _parse_set(values: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r}: write FEATURE=VALUE, e.g. Size=450", param_hint="--set")
+        out[name.strip()] = rest.strip()
+    return out
+
+
+@history.command("predict")
+@click.argument("model_file", metavar="MODEL.json")
+@click.option("--set", "values", multiple=True, metavar="FEATURE=VALUE",
+              help="An input of the model for the new project (repeat for each input).")
+@_json_option
+@_guard
+def predict(model_file: str, values: tuple[str, ...], json_out: str | None) -> None:
+    """Forecast a new project with a saved model: its P10/P50/P80/P90.
+
+    MODEL.json is a file written by 'pmrisk history fit'. Loading it never executes code.
+    """
+    from pmrisk.history.fitted import open_model
+
+    _check_json_target(json_out, [Path(model_file)])
+    fm = open_model(model_file)
+    given = fm.check_inputs(_parse_set(values))
+    q = fm.predict([given]).quantiles([0.1, 0.5, 0.8, 0.9])[0]
+    quantiles = {f"P{lv}": float(v) for lv, v in zip((10, 50, 80, 90), q, strict=True)}
+    result = {"model_file": model_file, "model": fm.name, "dataset": fm.source, "n": fm.n, "target": fm.target,
+              "unit": fm.unit, "features": given,
+              "quantiles": quantiles}
+    if json_out is not None:
+        _emit_json(result, json_out, [Path(model_file)])
+        if json_out == "-":
+            return
+    unit = f" ({fm.unit})" if fm.unit else ""
+    lines = [click.style(f"{model_file}", bold=True) + f": {fm.name} on {fm.source} ({fm.n:,} past rows), "
+             f"{fm.target}{unit}",
+             "  " + ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in given.items()),
+             _table(["", "P10", "P50", "P80", "P90"],
+                    [[fm.target or "prediction", *[f"{v:,.1f}" for v in quantiles.values()]]],
+                    right={1, 2, 3, 4})]
+    click.echo("\n".join(lines))

@@ -36,12 +36,29 @@ MODEL_TYPES: dict[str, type] = {cls.__name__: cls for cls in (ATLM, LogRidge, Es
 _COMMON = ("n_features_in_", "categorical_features_")
 
 
-def to_dict(model: Any) -> dict[str, Any]:
-    """The JSON-able description of a fitted (or unfitted) history model, with a format header."""
+def to_dict(model: Any, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON-able description of a fitted (or unfitted) history model, with a format header.
+
+    ``metadata`` (plain JSON data: the data it was fitted on, units, metrics, ...) is stored beside the
+    model, with ``model_sha256``, the checksum of the model's canonical JSON, so that a model edited
+    after it was saved is refused when loaded.
+    """
     import pmrisk
 
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "pmrisk_version": pmrisk.__version__,
-            "model": _model_to_dict(model)}
+    body = _model_to_dict(model)
+    out = {"format": FORMAT, "format_version": FORMAT_VERSION, "pmrisk_version": pmrisk.__version__,
+           "model": body, "model_sha256": model_checksum(body)}
+    if metadata is not None:
+        out["metadata"] = metadata
+    return out
+
+
+def model_checksum(body: Any) -> str:
+    """sha256 of a model description's canonical JSON (sorted keys, no spaces)."""
+    import hashlib
+
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def from_dict(data: Any) -> Any:
@@ -53,6 +70,15 @@ def from_dict(data: Any) -> Any:
         raise ValueError(f"This model file has format version {version!r}; this pmrisk reads versions 1 to "
                          f"{FORMAT_VERSION}. Upgrade pmrisk (written by pmrisk {data.get('pmrisk_version')!r}) "
                          "or refit the model.")
+    checksum = data.get("model_sha256")
+    if checksum is not None:
+        try:
+            same = checksum == model_checksum(data.get("model"))
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            raise ValueError("The model in this file does not match its checksum (model_sha256): the file was "
+                             "edited or damaged after it was saved. Refit the model (pmrisk history fit).")
     try:
         return _model_from_dict(data.get("model"))
     except (KeyError, TypeError, IndexError) as exc:
@@ -60,24 +86,38 @@ def from_dict(data: Any) -> Any:
                          "again.") from None
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> None:
-    """Write a fitted model to ``path`` as JSON."""
-    text = json.dumps(to_dict(model), allow_nan=False, indent=1)
+def save_model(model: Any, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+    """Write a fitted model (and optional JSON-able ``metadata``) to ``path`` as JSON."""
+    text = json.dumps(to_dict(model, metadata), allow_nan=False, indent=1)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
     """Read a model written by :func:`save_model` (plain JSON; nothing in the file is executed)."""
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{os.fspath(path)} is not valid JSON ({exc}); is it a pmrisk model file?") from None
+    return load_model_file(path)[0]
+
+
+def load_model_file(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """Read a model written by :func:`save_model` and its metadata (``{}`` when the file has none)."""
+    data = read_model_json(path)
     try:
-        return from_dict(data)
+        model = from_dict(data)
     except ValueError as exc:
         raise ValueError(f"{os.fspath(path)}: {exc}") from None
+    meta = data.get("metadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise ValueError(f"{os.fspath(path)}: the metadata must be a JSON object.")
+    return model, dict(meta or {})
+
+
+def read_model_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed JSON of a model file (nothing else is checked; see :func:`from_dict`)."""
+    with open(path, encoding="utf-8") as fh:
+        try:
+            return json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{os.fspath(path)} is not valid JSON ({exc}); is it a pmrisk model file?") from None
 
 
 # --------------------------------------------------------------------------------------------------

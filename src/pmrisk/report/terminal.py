@@ -67,17 +67,30 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
         c = s["calibration"]
         unc = c["uncalibrated"]
         cls = f", class {', '.join(f'{k} = {v}' for k, v in c['class'].items())}" if c.get("class") else ""
-        lines.append(click.style("History-calibrated", bold=True) +
-                     f" on {c['reference']}{cls} ({c['n']:,} past plans; one ratio per "
-                     f"{'iteration for the whole plan' if c['level'] == 'project' else 'task'}): past plans turned "
-                     f"out x{c['ratio']['P50']:.2f} at P50, x{c['ratio']['P80']:.2f} at P80, "
-                     f"x{c['ratio']['max']:.2f} at worst.")
+        if c.get("kind") == "model":
+            med = c["median_ratio"]
+            rng = (f"x{med['min']:.2f}" if abs(med["max"] - med["min"]) < 0.005
+                   else f"x{med['min']:.2f} to x{med['max']:.2f}")
+            lines.append(click.style("History-calibrated", bold=True) +
+                         f" by model {c['model']} ({c.get('model_file') or c['reference']}, on {c.get('dataset')}, "
+                         f"{c['n']:,} past {'tasks' if c['n'] != 1 else 'task'}): each of {c['tasks']} task(s) gets "
+                         f"its own overrun from its {c.get('estimate_from', 'likely')} duration; median ratio "
+                         f"actual/estimate {rng} across tasks.")
+        else:
+            lines.append(click.style("History-calibrated", bold=True) +
+                         f" on {c['reference']}{cls} ({c['n']:,} past plans; one ratio per "
+                         f"{'iteration for the whole plan' if c['level'] == 'project' else 'task'}): past plans "
+                         f"turned out x{c['ratio']['P50']:.2f} at P50, x{c['ratio']['P80']:.2f} at P80, "
+                         f"x{c['ratio']['max']:.2f} at worst.")
         crow = [["Duration, calibrated", *[_days(s["duration"][f"P{lv}"]) for lv in LEVELS]],
                 ["Duration, uncalibrated", *[_days(unc["duration"][f"P{lv}"]) for lv in LEVELS]]]
         if p.has_costs:
             crow += [["Cost, calibrated", *[_money(s["cost"][f"P{lv}"]) for lv in LEVELS]],
                      ["Cost, uncalibrated", *[_money(unc["cost"][f"P{lv}"]) for lv in LEVELS]]]
         lines += ["  " + ln for ln in _table(crow, ["", *[f"P{lv}" for lv in LEVELS]])]
+        lines.append("")
+    if "top_down" in s:
+        lines += format_top_down(s["top_down"], cur)
         lines.append("")
 
     def chance(prob: float) -> str:
@@ -147,6 +160,32 @@ def format_summary(result: SimulationResult, top: int = 8) -> str:
         lines.append(click.style("What drives the finish (Spearman sensitivity, criticality index):", bold=True))
         lines += ["  " + ln for ln in _table(rows, ["Task", "Name", "Sensitivity", "Critical"], text_columns=2)]
     return "\n".join(lines)
+
+
+def format_top_down(td: dict, currency: str = "") -> list[str]:
+    """The top-down check's lines: the model's forecast against the bottom-up simulation."""
+    kind = td.get("compared_as")
+    unit = td.get("unit") or ""
+    what = f"{td['quantity']}{f' in {unit}' if unit else ''}"
+    if td.get("unit_rate"):
+        what += f", costed at {td['unit_rate']:g}{f' {currency}' if currency else ''} per unit"
+    lines = [click.style("Top-down check", bold=True) + f": {td['model']} on {td.get('dataset')} ({what})"]
+    fmt = _days if kind == "duration" else _money
+    label = {"duration": "Duration (working days)", "cost": f"Cost{f' ({currency})' if currency else ''}"}.get(
+        str(kind), f"{td['quantity'].capitalize()}{f' ({unit})' if unit else ''}")
+    top = td.get("top_down") or td["predicted"]
+    rows = [[f"Top-down (model on {td['n']:,} past projects)", *[fmt(top[f'P{lv}']) for lv in LEVELS]]]
+    if kind is not None:
+        rows.append(["Bottom-up (Monte Carlo)", *[fmt(td["bottom_up"][f"P{lv}"]) for lv in LEVELS]])
+        ratio = td["ratio"]
+        rows.append(["Bottom-up / top-down", "", *["" if ratio.get(f"P{lv}") is None else f"{ratio[f'P{lv}']:.2f}"
+                                                   for lv in (50, 80)], ""])
+    lines += ["  " + ln for ln in _table(rows, [label, *[f"P{lv}" for lv in LEVELS]])]
+    if td.get("note"):
+        lines.append(f"  ({td['note']}.)")
+    if td.get("warning"):
+        lines.append(click.style(f"  Warning: optimism gap: {td['warning']}", fg="yellow", bold=True))
+    return lines
 
 
 def format_comparison(before: SimulationResult, after: SimulationResult) -> str:
