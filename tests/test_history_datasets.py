@@ -298,6 +298,16 @@ def test_desharnais_complete_cases(home):
     assert sorted(missing.astype(int)) == [38, 44, 66, 75]
 
 
+@pytest.mark.parametrize(("name", "column"), [("desharnais", "YearEnd"), ("huijgens-ebspm", "Year_technical_go_live"),
+                                            ("isbsg10-promise", "Year"), ("cosmic-promise", "Year")])
+def test_actual_completion_years_are_not_features(home, name, column):
+    """The year a project actually ended (went live, was implemented) is known only afterwards."""
+    data = load_dataset(name)
+    assert column in data.post_project and column not in data.features
+    with pytest.raises(HistoryDataError, match=f"feature '{column}' is known only after the project ended"):
+        load_dataset(name, features=[column])
+
+
 def test_nasa_cocomo2_drops_rollups_and_estimated_efforts(home):
     raw = pd.read_csv(home / "nasa-cocomo2-124" / "coc2000.csv.xz")
     data = load_dataset("nasa-cocomo2-124")

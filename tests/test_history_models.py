@@ -106,6 +106,41 @@ def test_missing_feature_gets_the_training_median():
     assert 0 < lo[0] < hi[0] < np.inf
 
 
+def test_date_columns_are_decimal_years():
+    rng = np.random.default_rng(21)
+    n = 40
+    start = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 8 * 365, n), unit="D")
+    size = rng.lognormal(5, 1, n)
+    years = (start.year + (start.day_of_year - 1) / 365.25).to_numpy()
+    effort = 6 * size ** 0.9 * np.exp(0.1 * (years - 2015)) * rng.lognormal(0, 0.2, n)
+    X = pd.DataFrame({"Size": size, "Start": start})
+    model = LogRidge(log_features="positive").fit(X, effort)
+    assert model.feature_names_out_ == ["log(Size)", "log(Start)"]  # one number, not one category per day
+    np.testing.assert_allclose(model.predict(X), LogRidge(log_features="positive").fit(
+        X.assign(Start=years), effort).predict(X.assign(Start=years)), rtol=1e-9)
+    lo, hi = ConformalRegressor(ATLM()).fit(X, effort).predict_interval(X[:3])
+    assert np.all((0 < lo) & (lo < hi))
+
+
+def test_skewed_counts_with_zeros_are_logged_shifted():
+    """A count with zeros is log(1 + count) for LogRidge; raw, it makes predictions explode beyond the range."""
+    rng = np.random.default_rng(22)
+    n = 60
+    screens = np.floor(rng.lognormal(2, 1.2, n))  # many zeros, long right tail
+    effort = 40 * (1 + screens) ** 0.7 * rng.lognormal(0, 0.3, n)
+    model = LogRidge().fit(screens[:, None], effort)
+    assert model.feature_names_out_ == ["log(x0 + 1)"] and (screens == 0).any()
+    assert model.coef_[0] == pytest.approx(0.7, abs=0.1)
+    big = model.predict([[20 * screens.max()]])[0]
+    assert big < 40 * (1 + 20 * screens.max()) ** 0.7 * 3  # a power law, not exp(count)
+    assert ATLM().fit(screens[:, None], effort).feature_names_out_ == ["x0"]  # the baseline as published
+    wrapped = ConformalRegressor(LogRidge(), quantile_rule="conservative").fit(screens[:, None], effort)
+    again = from_dict(json.loads(json.dumps(to_dict(wrapped))))  # the shift and the rule are saved
+    new = np.array([[0.0], [3.0], [5 * screens.max()]])
+    np.testing.assert_array_equal(again.predict_quantiles(new, [0.1, 0.9]), wrapped.predict_quantiles(new, [0.1, 0.9]))
+    assert again.quantile_rule == "conservative"
+
+
 def test_categorical_columns_are_one_hot_encoded():
     X, y = frame_history(90, np.random.default_rng(5))
     model = LogRidge().fit(X, y)
@@ -176,10 +211,28 @@ def test_distribution_quantiles_are_consistent():
     assert np.all(np.abs(np.median(np.log(draws), axis=1) - np.log(q[:, 3])) < 0.1)
 
 
+def test_interpolated_quantiles_are_calibrated_on_small_histories():
+    """n exchangeable values and a new one: interpolated P5-P95 covers 90%, the conservative rule 36/38."""
+    rng = np.random.default_rng(23)
+    n, reps = 37, 20000
+    values, new = rng.normal(size=(reps, n)), rng.normal(size=reps)
+    for rule, expected in (("interpolated", 0.90), ("conservative", 36 / 38)):
+        lo, hi = PredictiveDistribution(values, log_space=False, rule=rule).interval(0.9)
+        assert np.mean((lo <= new) & (new <= hi)) == pytest.approx(expected, abs=0.006), rule
+    d = PredictiveDistribution(np.arange(1.0, 38.0)[None, :], log_space=False)
+    np.testing.assert_allclose(d.interval(0.9), [[1.9], [36.1]])  # positions 0.05 * 38 and 0.95 * 38
+    with pytest.raises(ValueError, match="rule must be one of"):
+        PredictiveDistribution(values, log_space=False, rule="nearest")
+    with pytest.raises(ValueError, match="quantile_rule must be one of"):
+        ConformalRegressor(quantile_rule="nearest").fit(*history(10, rng))
+
+
 def test_distribution_rank_rule():
-    d = PredictiveDistribution(np.arange(1.0, 20.0)[None, :], log_space=False)  # n = 19
-    assert d.interval(0.9) == (np.array([1.0]), np.array([19.0]))
-    assert d.interval(0.8) == (np.array([2.0]), np.array([18.0]))
+    for rule in ("interpolated", "conservative"):
+        d = PredictiveDistribution(np.arange(1.0, 20.0)[None, :], log_space=False, rule=rule)  # n = 19
+        assert d.interval(0.9) == (np.array([1.0]), np.array([19.0]))
+        assert d.interval(0.8) == (np.array([2.0]), np.array([18.0]))
+    assert PredictiveDistribution(np.arange(1.0, 20.0)[None, :], False, "conservative").quantiles([0.7]) == 14.0
     with pytest.raises(ValueError, match="between 0 and 1"):
         d.quantiles([80])
 

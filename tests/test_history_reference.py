@@ -370,6 +370,22 @@ def test_cli_evaluate_json_shape(tmp_path):
     assert res.exit_code == 0 and "SA" in res.stdout and "coverage" in res.stdout
 
 
+def test_cli_evaluate_keeps_rows_with_missing_features(tmp_path):
+    g = np.random.default_rng(5)
+    size = g.lognormal(4, 0.8, 30)
+    team = g.integers(2, 9, 30).astype(float)
+    team[[3, 11, 20]] = np.nan
+    language = pd.Series(g.choice(["Java", "COBOL"], 30)).mask(pd.Series(np.arange(30) == 7))
+    data = pd.DataFrame({"size": size, "team": team, "language": language,
+                         "effort": 8 * size * g.lognormal(0, 0.3, 30)})
+    path = tmp_path / "projects.csv"
+    data.to_csv(path, index=False)
+    res = cli("evaluate", path, "--target", "effort", "--cv", "5", "--json", "-")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["n"] == 30  # every row kept: the model fills the gaps inside each fold
+    assert "4 feature value(s) are missing in 4 of 30 rows; every row is kept" in res.stderr
+
+
 def test_cli_evaluate_bad_input(tmp_path):
     path = tmp_path / "projects.csv"
     path.write_text("size,effort,name\n" + "".join(f"{10 + i},{100 + 7 * i},p{i}\n" for i in range(12)))
