@@ -64,3 +64,20 @@ def test_cli_dates_csv_is_written_with_formula_guard(tmp_path):
     assert rows[1]["finish_date_P90"] >= rows[1]["finish_date_P10"] >= "2027-03-01"
     res = CliRunner().invoke(main, ["simulate", str(f), "--dates", str(f)])
     assert res.exit_code == 2 and "input" in res.output
+
+
+def test_cli_mspdi_export_carries_p_level_starts_and_finishes(tmp_path):
+    from pmrisk.io.mspdi import read_mspdi
+
+    f = tmp_path / "p.yaml"
+    f.write_text("project: {start: 2027-03-01}\ntasks:\n"
+                 "  - {id: A, duration: {dist: triangular, min: 1, likely: 2, max: 5}}\n"
+                 "  - {id: B, duration: 3, depends_on: [A]}\n")
+    out = tmp_path / "plan.xml"
+    res = CliRunner().invoke(main, ["simulate", str(f), "-n", "500", "--mspdi", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "P50 start" in text and "P80 finish" in text
+    back = pmrisk.load_project(out)
+    assert back.task_ids == ["A", "B"] and back.task("A").duration.support() == (1.0, 5.0)
+    assert read_mspdi(out).data["tasks"][1]["depends_on"][0]["task"] == "A"

@@ -191,6 +191,9 @@ def _load(project_file: Path, fmt: str | None, ranges: str | None, template: str
               help="With --calibrate: one past ratio an iteration for the whole plan, or one per task.")
 @click.option("--dates", "dates_out", metavar="OUT.csv", default=None,
               help="Also write each task's P10/P50/P80/P90 start and finish (working days and dates) to a CSV.")
+@click.option("--mspdi", "mspdi_out", metavar="OUT.xml", default=None,
+              help="Also write the project as MS Project XML with each task's P50/P80/P90 start and finish dates, "
+                   "criticality and sensitivity in custom fields (Start1-3, Date1-3, Number1-2).")
 @click.option("--strict", is_flag=True, help="Refuse to simulate a schedule with health warnings or failed "
                                                "DCMA checks (see pmrisk validate); exit status 2.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -200,8 +203,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
              chunk_size: int | None, p80_tolerance: float | None, max_iterations: int, top: int,
              mitigated: bool, no_ranking: bool, excel_out: str | None, excel_iterations: bool,
              report_out: str | None, calibrate: str | None,
-             calibration_level: str, dates_out: str | None, strict: bool, quiet: bool, fmt: str | None,
-             ranges: str | None, template: str | None) -> None:
+             calibration_level: str, dates_out: str | None, mspdi_out: str | None, strict: bool, quiet: bool,
+             fmt: str | None, ranges: str | None, template: str | None) -> None:
     """Simulate PROJECT_FILE and print (or write) the forecast."""
     import pmrisk
     from pmrisk.report.terminal import format_comparison, format_summary
@@ -232,6 +235,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         _check_output(report_out, [project_file], (".html", ".htm"))
     if dates_out is not None:
         _check_output(dates_out, [project_file], ".csv")
+    if mspdi_out is not None:
+        _check_output(mspdi_out, [project_file], ".xml")
     cal: Any = None
     if calibrate is not None:
         if calibrate.strip().lower() == "none":
@@ -244,7 +249,8 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         result = pmrisk.simulate(project, iterations=iterations, rng=rng, workers=workers,
                                  chunk_size=chunk_size, p80_tolerance=p80_tolerance, mitigated=mitigated,
                                  rank_risks=not no_ranking, max_iterations=max(max_iterations, iterations),
-                                 progress=progress, calibrate=cal, task_starts=dates_out is not None)
+                                 progress=progress, calibrate=cal,
+                                 task_starts=dates_out is not None or mspdi_out is not None)
         before = None
         if mitigated and project.risks:
             before = pmrisk.simulate(project, iterations=result.iterations, rng=result.seed, workers=workers,
@@ -268,6 +274,11 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         from pmrisk.report.dates import write_task_dates_csv
 
         write_task_dates_csv(result, dates_out)
+    if mspdi_out is not None:
+        from pmrisk.io.mspdi import write_mspdi
+
+        for note in write_mspdi(project, mspdi_out, result=result):
+            click.secho(f"MS Project XML: {note}", err=True, fg="yellow")
     if json_out is not None:
         _write_output(json.dumps(summary, indent=2, allow_nan=False), json_out, [project_file])
         if json_out == "-":
@@ -280,8 +291,9 @@ def simulate(project_file: Path, iterations: int, seed: str, json_out: str | Non
         click.echo(f"\nWrote {excel_out}")
     if report_out is not None:
         click.echo(("" if excel_out else "\n") + f"Wrote {report_out}")
-    if dates_out is not None:
-        click.echo(f"Wrote {dates_out}")
+    for out in (dates_out, mspdi_out):
+        if out is not None:
+            click.echo(f"Wrote {out}")
     from pmrisk.health import schedule_warnings
 
     warnings = schedule_warnings(project)

@@ -1197,6 +1197,8 @@ def write_mspdi(project: Project, path: str | os.PathLike[str], *, result: Simul
         fields += [PMRISK_FIELDS[k] for k in ("min", "likely", "max")]
     if result is not None:
         fields += [(f"Date{k}", f"P{x} finish") for k, x in enumerate(lv, 1)]
+        if result.start_hist is not None:           # kept with simulate(..., task_starts=True)
+            fields += [(f"Start{k}", f"P{x} start") for k, x in enumerate(lv, 1)]
         fields += [PMRISK_FIELDS["criticality"], PMRISK_FIELDS["sensitivity"]]
     eas = _sub(root, "ExtendedAttributes")
     for name, alias in fields:
@@ -1286,6 +1288,8 @@ def write_mspdi(project: Project, path: str | os.PathLike[str], *, result: Simul
         if result is not None and t.id in crit:
             for k, x in enumerate(lv, 1):
                 custom(el, f"Date{k}", _at(cal, start, result.task_finish(t.id, x), True))
+                if result.start_hist is not None:
+                    custom(el, f"Start{k}", _at(cal, start, result.task_start(t.id, x), False))
             custom(el, "Number1", f"{crit[t.id]:.6g}")
             custom(el, "Number2", f"{float(sens[t.id]):.6g}")
     if folded:
