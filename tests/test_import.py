@@ -80,3 +80,19 @@ def test_shared_samples_import_through_load_project_and_the_cli(shared_home):
     assert res.exit_code == 0 and any("computes to" in w for w in json.loads(res.output)["warnings"])
     res = CliRunner().invoke(main, ["simulate", str(folder / "mspdirelations.xml"), "-n", "300"])
     assert res.exit_code == 0, res.output
+
+
+def test_mpp_without_mpxj_says_how_to_get_it(tmp_path):
+    from pmrisk.io.mpp import mpxj_available
+
+    f = tmp_path / "plan.mpp"
+    f.write_bytes(b"\xd0\xcf\x11\xe0 not really an mpp")
+    if mpxj_available():
+        with pytest.raises(ProjectError, match="MPXJ"):          # installed: MPXJ itself refuses the bytes
+            pmrisk.load_project(f)
+        return
+    with pytest.raises(ProjectError, match=r"pmrisk\[mpp\]") as err:
+        pmrisk.load_project(f)
+    assert "XML" in str(err.value)                               # ... and the way around it
+    res = CliRunner().invoke(main, ["validate", str(f)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
