@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -462,3 +463,22 @@ def test_cli_limits_match_the_engine():
     from pmrisk.engine import simulate as eng
 
     assert (cli.MAX_RUN_ITERATIONS, cli.MAX_CHUNK) == (eng.MAX_RUN_ITERATIONS, eng.MAX_CHUNK)
+
+
+def _record(seen, done, total):
+    seen.append((done, total))
+
+
+def test_progress_is_monotone_and_ends_at_its_total_with_ranking_and_calibration(tmp_path):
+    past = tmp_path / "past.csv"
+    past.write_text("planned,actual\n" + "".join(f"10,{10 + i % 7}\n" for i in range(30)))
+    p = pmrisk.Project.from_dict({
+        "tasks": [{"id": "A", "duration": {"dist": "triangular", "min": 1, "likely": 2, "max": 6}},
+                  {"id": "B", "duration": 3, "depends_on": ["A"]}],
+        "risks": [{"id": "R", "probability": 0.4, "affects": ["B"], "delay": 2}]})
+    for kw in ({}, {"calibrate": str(past)}, {"rank_risks": False}):
+        seen: list[tuple[int, int]] = []
+        pmrisk.simulate(p, iterations=3000, rng=1, chunk_size=256, progress=functools.partial(_record, seen), **kw)
+        done = [d for d, _ in seen]
+        assert done == sorted(done) and seen[-1][0] == seen[-1][1] > 0, kw
+        assert len({t for _, t in seen}) == 1, kw       # the total is known from the start: a bar never jumps back

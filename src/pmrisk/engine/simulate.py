@@ -840,7 +840,9 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         # ---- pilot: iterations 0 .. PILOT_ITERATIONS - 1 set the histograms' ranges --------
         n_pilot = min(PILOT_ITERATIONS, iterations if p80_tolerance is None else max(iterations, max_iterations))
         pilot_setup = _Setup(sub=np.empty((rows.size, n_pilot)) if rows.size else None)
-        run.total = (n_pilot + 2 * iterations) * n
+        # progress counts task-samples of the pilot, passes 1 and 2, and the variant pass (ranking, uncalibrated run)
+        passes = 2 + (1 if rank_risks and project.risks else 0) + (1 if calibration is not None else 0)
+        run.total = (n_pilot + passes * iterations) * n
         pfin, pcost = np.empty(n_pilot), np.empty(n_pilot)
         pilot = _merge_acc1(run.run(functools.partial(_pass1_chunk, plan, pfin, pcost, pilot_setup), 0,
                                     n_pilot, lambda: _Acc1(n, n_risks, pilot_setup)), n, n_risks)
@@ -859,7 +861,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
         n_done = 0
         target = iterations
         while True:
-            run.total = (n_pilot + 2 * target) * n
+            run.total = (n_pilot + passes * target) * n
             finish = np.concatenate([finish, np.empty(target - n_done)])
             cost = np.concatenate([cost, np.empty(target - n_done)])
             accs += run.run(functools.partial(_pass1_chunk, plan, finish, cost, setup), n_done, target,
