@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 from pathlib import Path
 
@@ -121,14 +120,9 @@ PROVENANCE_ESTIMATES = {
 
 
 @pytest.fixture(scope="module")
-def home() -> Path:
-    """The shared data home; skip without it, except under CI=true, where its absence fails the test."""
-    try:
-        return data_home()
-    except DataFileNotFoundError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true needs the shared datasets beside the repository: {exc}")
-        pytest.skip(f"shared datasets not available: {exc}")
+def home(shared_home) -> Path:
+    """The shared data home (conftest's ``shared_home``: a skip without it, a failure under CI=true)."""
+    return shared_home
 
 
 def provenance_text(home: Path, folder: str) -> str:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pmrisk.project import Project
+from pmrisk.report.fmt import pct as _pct
 from pmrisk.results import SimulationResult
 
 if TYPE_CHECKING:
@@ -162,15 +163,6 @@ def _days(x: float) -> str:
     return s[:-2] if s.endswith(".0") else s
 
 
-def _pct(x: float) -> str:
-    """A share as a percentage; one decimal near 0 and 1, so 0.4% never shows as 0%."""
-    if 0 < x < 0.001:
-        return "<0.1%"
-    if 0.999 < x < 1:
-        return ">99.9%"
-    if 0 < x < 0.01 or 0.99 < x < 1:
-        return f"{100 * x:.1f}%"
-    return f"{100 * x:.0f}%"
 
 
 def _money(x: float, currency: str | None) -> str:

@@ -110,38 +110,46 @@ def schedule_reference(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest,  
 # Compiled kernels (numba); identical arithmetic, in place
 # ---------------------------------------------------------------------------------------------
 
+@njit(inline="always")
+def _earliest_start(k, dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef):  # noqa: ANN001, ANN201
+    """Row ``k`` of ``es``: its start-no-earlier-than bound, raised by every incoming link (one
+    vector pass per link over the chunk's iterations)."""
+    c = dur.shape[1]
+    lb = earliest[k]
+    for i in range(c):
+        es[k, i] = lb
+    for e in range(pred_ptr[k], pred_ptr[k + 1]):
+        p = pred_src[e]
+        t = pred_type[e]
+        lag = pred_lag[e]
+        if t == 0:
+            for i in range(c):
+                v = ef[p, i] + lag
+                if v > es[k, i]:
+                    es[k, i] = v
+        elif t == 1:
+            for i in range(c):
+                v = es[p, i] + lag
+                if v > es[k, i]:
+                    es[k, i] = v
+        elif t == 2:
+            for i in range(c):
+                v = ef[p, i] + lag - dur[k, i]
+                if v > es[k, i]:
+                    es[k, i] = v
+        else:
+            for i in range(c):
+                v = es[p, i] + lag - dur[k, i]
+                if v > es[k, i]:
+                    es[k, i] = v
+
+
 @njit
 def forward_pass(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef):  # noqa: ANN001, ANN201
     """In-place forward pass into ``es``/``ef`` (see :func:`forward_pass_reference`)."""
     n, c = dur.shape
     for k in range(n):
-        lb = earliest[k]
-        for i in range(c):
-            es[k, i] = lb
-        for e in range(pred_ptr[k], pred_ptr[k + 1]):
-            p = pred_src[e]
-            t = pred_type[e]
-            lag = pred_lag[e]
-            if t == 0:
-                for i in range(c):
-                    v = ef[p, i] + lag
-                    if v > es[k, i]:
-                        es[k, i] = v
-            elif t == 1:
-                for i in range(c):
-                    v = es[p, i] + lag
-                    if v > es[k, i]:
-                        es[k, i] = v
-            elif t == 2:
-                for i in range(c):
-                    v = ef[p, i] + lag - dur[k, i]
-                    if v > es[k, i]:
-                        es[k, i] = v
-            else:
-                for i in range(c):
-                    v = es[p, i] + lag - dur[k, i]
-                    if v > es[k, i]:
-                        es[k, i] = v
+        _earliest_start(k, dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef)
         for i in range(c):
             ef[k, i] = es[k, i] + dur[k, i]
 
@@ -276,33 +284,7 @@ def forward_accumulate(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, e
     for i in range(c):
         finish[i] = 0.0
     for k in range(n):
-        lb = earliest[k]
-        for i in range(c):
-            es[k, i] = lb
-        for e in range(pred_ptr[k], pred_ptr[k + 1]):
-            p = pred_src[e]
-            t = pred_type[e]
-            lag = pred_lag[e]
-            if t == 0:
-                for i in range(c):
-                    v = ef[p, i] + lag
-                    if v > es[k, i]:
-                        es[k, i] = v
-            elif t == 1:
-                for i in range(c):
-                    v = es[p, i] + lag
-                    if v > es[k, i]:
-                        es[k, i] = v
-            elif t == 2:
-                for i in range(c):
-                    v = ef[p, i] + lag - dur[k, i]
-                    if v > es[k, i]:
-                        es[k, i] = v
-            else:
-                for i in range(c):
-                    v = es[p, i] + lag - dur[k, i]
-                    if v > es[k, i]:
-                        es[k, i] = v
+        _earliest_start(k, dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef)
         a = np.int64(0)
         b_hi = np.int64(0)
         b_lo = np.int64(0)

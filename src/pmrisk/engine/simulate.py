@@ -138,25 +138,29 @@ RANK_BINS = 1024               # quantile bins that rank the durations of rank_r
 PILOT_ITERATIONS = 1024        # at most this many first iterations run first to set every histogram's range
 
 
+@njit(inline="always")
+def _edge_bin(edges, r, v):  # noqa: ANN001, ANN201
+    """How many of row r's sorted ``edges`` are <= ``v`` (a binary search)."""
+    lo = 0
+    hi = edges.shape[1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if edges[r, mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @njit
 def _edge_accumulate(dur, rows, edges, hist):  # noqa: ANN001, ANN201
     """``hist[r, j] += 1`` for each value of ``dur[rows[r]]`` with ``j`` of row r's sorted
     ``edges`` <= it (a binary search per value)."""
     c = dur.shape[1]
-    e = edges.shape[1]
     for r in range(rows.shape[0]):
         k = rows[r]
         for i in range(c):
-            v = dur[k, i]
-            lo = 0
-            hi = e
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if edges[r, mid] <= v:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            hist[r, lo] += 1
+            hist[r, _edge_bin(edges, r, dur[k, i])] += 1
 
 
 @njit
@@ -164,20 +168,10 @@ def _edge_rank_sums(dur, rows, edges, grade_of_bin, rank2, sq, sqq, sqr):  # noq
     """Rank sums (see :func:`_rank_sums`) of the bin grades ``grade_of_bin[r, j]`` of the values of
     ``dur[rows[r]]``, binned as in :func:`_edge_accumulate`."""
     c = dur.shape[1]
-    e = edges.shape[1]
     for r in range(rows.shape[0]):
         k = rows[r]
         for i in range(c):
-            v = dur[k, i]
-            lo = 0
-            hi = e
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if edges[r, mid] <= v:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            g = grade_of_bin[r, lo]
+            g = grade_of_bin[r, _edge_bin(edges, r, dur[k, i])]
             sq[r] += g
             sqq[r] += g * g
             sqr[r] += g * rank2[i]

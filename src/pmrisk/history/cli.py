@@ -8,41 +8,18 @@ command ever writes over one of its input files.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import warnings
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pmrisk.risk.cli import _fail, _guard, _seed  # one error handling for every command group
+
 DEFAULT_SEED = 42            # as pmrisk.cli
-
-
-def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """pmrisk.cli's error handling, looked up when the command runs (no import cycle with pmrisk.cli)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pmrisk.cli import _guard as guard
-
-        return guard(fn)(*args, **kwargs)
-
-    return wrapper
-
-
-def _fail(message: str) -> click.ClickException:
-    from pmrisk.cli import _Fail
-
-    return _Fail(message)
-
-
-def _seed(value: str) -> int | None:
-    from pmrisk.cli import _parse_seed
-
-    return _parse_seed(value)
 
 
 def _finite(obj: Any) -> Any:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pmrisk.report.fmt import pct as fmt_pct
+
 if TYPE_CHECKING:  # pragma: no cover
     from pmrisk.results import SimulationResult
 
@@ -38,17 +40,6 @@ def fmt_money(x: float | None) -> str:
     return "" if x is None or x != x else f"{x:,.0f}"
 
 
-def fmt_pct(x: float | None) -> str:
-    """A share as a percentage: whole percent, one decimal near 0% and 100% (never a misleading 0%)."""
-    if x is None or x != x:
-        return ""
-    if 0 < x < 0.001:
-        return "<0.1%"
-    if 0.999 < x < 1:
-        return ">99.9%"
-    if 0 < x < 0.01 or 0.99 < x < 1:
-        return f"{100 * x:.1f}%"
-    return f"{100 * x:.0f}%"
 
 
 def _signed_days(x: float) -> str:

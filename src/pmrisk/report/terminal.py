@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pmrisk.report.fmt import pct as _pct
 from pmrisk.results import SimulationResult
 
 LEVELS = (10, 50, 80, 90)
@@ -17,15 +18,6 @@ def _days(x: float) -> str:
     return f"{x:,.1f}"
 
 
-def _pct(x: float) -> str:
-    """A share as a percentage: whole percent, one decimal below 1% (never a misleading 0%)."""
-    if 0 < x < 0.001:
-        return "<0.1%"
-    if 0.999 < x < 1:
-        return ">99.9%"
-    if 0 < x < 0.01 or 0.99 < x < 1:
-        return f"{100 * x:.1f}%"
-    return f"{100 * x:.0f}%"
 
 
 def _table(rows: list[list[str]], header: list[str], text_columns: int = 1) -> list[str]:
