@@ -128,3 +128,19 @@ def test_cli_calibrate_shows_both_sides_and_bad_history_exits_2(tmp_path):
     assert data["calibration"]["uncalibrated"]["duration"]["P50"] == 10.0
     res = CliRunner().invoke(main, ["simulate", str(tmp_path / "p.yaml"), "--calibrate", "no-such-dataset"])
     assert res.exit_code == 2 and "Traceback" not in res.output and "calibration" in res.output
+
+
+def test_calibrated_results_do_not_depend_on_chunking_or_workers(tmp_path):
+    past = _history(tmp_path, RATIOS * 10)
+    tasks = [{"id": "A", "duration": {"dist": "pert", "min": 2, "likely": 4, "max": 9}},
+             {"id": "B", "duration": {"dist": "triangular", "min": 1, "likely": 3, "max": 8}, "depends_on": ["A"]},
+             {"id": "C", "duration": {"dist": "uniform", "min": 2, "max": 6}}]
+    p = make_project(tasks)
+    runs = [pmrisk.simulate(p, iterations=1500, rng=5, calibrate={"reference": str(past), "level": lv},
+                            chunk_size=chunk, workers=w, task_starts=True)
+            for lv in ("project", "task") for chunk, w in ((1500, 1), (97, 2))]
+    for a, b in (runs[:2], runs[2:]):
+        assert np.array_equal(a.durations, b.durations) and np.array_equal(a.costs, b.costs)
+        assert np.array_equal(a.sensitivity_values, b.sensitivity_values)
+        assert np.array_equal(a.start_hist, b.start_hist) and np.array_equal(a.finish_hist, b.finish_hist)
+        assert a.summary()["calibration"] == b.summary()["calibration"]
