@@ -272,9 +272,9 @@ def bin_columns_reference(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: 
 
 @njit
 def forward_accumulate(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef, finish,  # noqa: ANN001, ANN201
-                       qsum, qsq_hi, qsq_lo, quantum):
-    """The forward pass (as :func:`forward_pass`) fused with the project finish and the exact
-    duration sums.
+                       qsum, qsq_hi, qsq_lo, quantum, hlo, hhi, hscale, hist, vmin, vmax):
+    """The forward pass (as :func:`forward_pass`) fused with the project finish, the exact duration
+    sums and the finish histograms (as :func:`hist_accumulate`, when ``hist`` has rows).
 
     Writes ``es``/``ef`` and the project finish per iteration into ``finish``, and adds each task's
     sums of ``q = int(min(d, 1e6) * quantum + 0.5)`` and of ``q**2`` (split into its high and low
@@ -301,10 +301,23 @@ def forward_accumulate(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, e
         qsum[k] += a
         qsq_hi[k] += b_hi
         qsq_lo[k] += b_lo
+        if hist.shape[0]:           # the row is still in cache: bin it now
+            bins = hist.shape[1] - 4
+            l0, h0, sc = hlo[k], hhi[k], hscale[k]
+            m0, m1 = vmin[k], vmax[k]
+            for i in range(c):
+                v = ef[k, i]
+                if v < l0:
+                    m0 = min(m0, v)
+                elif v > h0:
+                    m1 = max(m1, v)
+                hist[k, bin_column(v, l0, h0, sc, bins)] += 1
+            vmin[k] = m0
+            vmax[k] = m1
 
 
 def forward_accumulate_reference(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, es, ef, finish,  # noqa: ANN001, ANN201
-                                 qsum, qsq_hi, qsq_lo, quantum):
+                                 qsum, qsq_hi, qsq_lo, quantum, hlo, hhi, hscale, hist, vmin, vmax):
     """Plain NumPy reference of :func:`forward_accumulate` (same arguments, same effects)."""
     e_s, e_f = forward_pass_reference(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest)
     es[...] = e_s
@@ -315,6 +328,8 @@ def forward_accumulate_reference(dur, pred_ptr, pred_src, pred_type, pred_lag, e
     qsum += q.sum(axis=1)
     qsq_hi += (q2 >> 32).sum(axis=1)
     qsq_lo += (q2 & 0xFFFFFFFF).sum(axis=1)
+    if hist.shape[0]:
+        hist_accumulate_reference(e_f, hlo, hhi, hscale, hist, vmin, vmax)
 
 
 @njit

@@ -134,6 +134,7 @@ def _has_atoms(d: Distribution) -> bool:
     return d.support()[0] < 0 and float(d.cdf(0.0)) > 0       # cut at zero: a point mass at 0
 
 
+_EMPTY = np.zeros(0)
 RANK_BINS = 1024               # quantile bins that rank the durations of rank_rows
 PILOT_ITERATIONS = 1024        # at most this many first iterations run first to set every histogram's range
 
@@ -422,16 +423,16 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         assert acc is not None and setup is not None
         es, ef = work.arr("es", n, c), work.arr("ef", n, c)
         qs = [np.zeros(n, dtype=np.int64) for _ in range(3)]
+        fb = setup.fbins
+        hlo, hhi, hsc = (fb.lo, fb.hi, fb.scale) if fb is not None else (_EMPTY, _EMPTY, _EMPTY)
         fwd = kernels.forward_accumulate_reference if plan.reference else kernels.forward_accumulate
         fwd(dur, net.pred_ptr, net.pred_src, net.pred_type, net.pred_lag, net.earliest, es, ef, finish,
-            qs[0], qs[1], qs[2], float(DURATION_QUANTUM))
+            qs[0], qs[1], qs[2], float(DURATION_QUANTUM), hlo, hhi, hsc, acc.fhist, acc.fmin, acc.fmax)
         acc.qsum.add(qs[0], c * kernels.QUANTUM_MAX)
         acc.qsq_hi.add(qs[1], c * ((kernels.QUANTUM_MAX ** 2 >> 32) + 1))
         acc.qsq_lo.add(qs[2], c * (1 << 32))
-        fb = setup.fbins
-        if fb is not None:
+        if fb is not None:             # the finish histograms were filled by the forward pass
             hfn = kernels.hist_accumulate_reference if plan.reference else kernels.hist_accumulate
-            hfn(ef, fb.lo, fb.hi, fb.scale, acc.fhist, acc.fmin, acc.fmax)
             sb = setup.sbins
             if sb is not None:          # the pilot's start extremes are done with: smin/smax hold the outliers
                 hfn(es, sb.lo, sb.hi, sb.scale, acc.shist, acc.smin, acc.smax)
