@@ -6,7 +6,7 @@ pmrisk draws every uniform from the counter-based generator Philox4x32-10 (Salmo
 ``numpy.random.SeedSequence(seed)``. One call gives four 32-bit words, turned into two doubles
 ``u_a, u_b`` in the open interval (0, 1) with 53 random bits each. Because a uniform is a pure
 function of its coordinates, results cannot depend on how iterations are split into chunks or
-spread over threads, processes or dask workers; and because an entity (task, risk) is keyed by a
+spread over threads, processes or machines; and because an entity (task, risk) is keyed by a
 hash of its id, adding or removing a task does not change the numbers any other task gets
 (common random numbers for what-if analysis).
 
