@@ -409,3 +409,17 @@ def test_terminal_shows_both_and_warns_of_an_optimism_gap(tmp_path, effort_model
     assert "Bottom-up / top-down" in res.output and "optimism gap" in res.output
     data = json.loads(_run("simulate", tmp_path / "p.yaml", "-n", "1000", "--json", "-").output)
     assert data["top_down"]["optimism_gap"] is True and "below the top-down P50" in data["top_down"]["warning"]
+
+
+def test_top_down_check_appears_in_the_html_report(effort_model, tmp_path):
+    from pmrisk.report.html import render_html_report
+
+    r = pmrisk.simulate(_td_project(effort_model, unit_rate=95), iterations=1000, rng=2)
+    td = r.summary()["top_down"]
+    page = render_html_report(r)
+    assert 'id="top-down"' in page and "Bottom-up (this simulation)" in page
+    assert f"{td['top_down']['P80']:,.0f}" in page and f"{td['bottom_up']['P80']:,.0f}" in page
+    alone = render_html_report(pmrisk.simulate(_td_project(effort_model), iterations=300, rng=2))
+    assert 'id="top-down"' in alone and "Bottom-up (this simulation)" not in alone
+    plain = render_html_report(pmrisk.simulate(_td_project(effort_model), iterations=300, rng=2, top_down=False))
+    assert 'id="top-down"' not in plain

@@ -440,6 +440,29 @@ def _calibration(result: SimulationResult, s: Mapping[str, Any]) -> dict[str, An
             "ratio_p80": f"x{ratio['P80']:.2f}" if "P80" in ratio else "", "rows": rows}
 
 
+def _top_down(s: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The top-down check beside the bottom-up forecast (``summary()["top_down"]``), as table rows."""
+    td = s.get("top_down")
+    if not td or not (td.get("top_down") or td.get("predicted")):
+        return None
+    kind = td.get("compared_as")
+    fmt = fmt_days if kind == "duration" else fmt_money        # effort without a rate: a plain number too
+
+    def row(label: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {"label": label, "values": [fmt(values[f"P{lv}"]) if values and f"P{lv}" in values else ""
+                                           for lv in _LEVELS]}
+
+    rows = [row(f"Top-down: {td.get('model', 'model')} on {td.get('n', '?')} past projects",
+                td.get("top_down") or td.get("predicted"))]
+    if td.get("bottom_up"):
+        rows.append(row("Bottom-up (this simulation)", td["bottom_up"]))
+    ratio = td.get("ratio") or {}
+    return {"rows": rows, "quantity": td.get("quantity") or kind or "", "unit": td.get("compared_unit") or
+            td.get("unit") or "", "dataset": str(td.get("dataset") or ""),
+            "ratio": ", ".join(f"{k} x{v:.2f}" for k, v in ratio.items() if v is not None),
+            "warning": td.get("warning") or "", "note": td.get("note") or ""}
+
+
 def _comparison(before: SimulationResult, result: SimulationResult) -> list[dict[str, str]]:
     b, a = before.summary(), result.summary()
     rows = []
@@ -528,6 +551,7 @@ def render_html_report(result: SimulationResult, *, before: SimulationResult | N
     ctx = {
         "project": result.project, "s": s, "h": h, "story": _story(result, s, h), "charts": charts,
         "tasks": _tasks(result), "risks": _risks(result), "calibration": _calibration(result, s),
+        "top_down": _top_down(s),
         "comparison": _comparison(before, result) if before is not None else None,
         "assumptions": _assumptions(result, s, src, when), "critical_path": s["deterministic"]["critical_path"],
         "generated": when.strftime("%Y-%m-%d"), "mitigated": result.mitigated,
