@@ -258,6 +258,17 @@ def bin_column(v, lo, hi, scale, bins):  # noqa: ANN001, ANN201
     return b + 2
 
 
+@njit(inline="always")
+def _count(hist, r, v, lo, hi, scale, bins, vmin, vmax):  # noqa: ANN001, ANN201
+    """Count ``v`` in histogram row ``r``; return the extremes of the values outside ``[lo, hi]``."""
+    if v < lo:
+        vmin = min(vmin, v)
+    elif v > hi:
+        vmax = max(vmax, v)
+    hist[r, bin_column(v, lo, hi, scale, bins)] += 1
+    return vmin, vmax
+
+
 def bin_columns_reference(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray,
                           bins: int) -> np.ndarray:
     """Plain NumPy reference of :func:`bin_column` for rows ``x`` (one range per row)."""
@@ -306,12 +317,7 @@ def forward_accumulate(dur, pred_ptr, pred_src, pred_type, pred_lag, earliest, e
             l0, h0, sc = hlo[k], hhi[k], hscale[k]
             m0, m1 = vmin[k], vmax[k]
             for i in range(c):
-                v = ef[k, i]
-                if v < l0:
-                    m0 = min(m0, v)
-                elif v > h0:
-                    m1 = max(m1, v)
-                hist[k, bin_column(v, l0, h0, sc, bins)] += 1
+                m0, m1 = _count(hist, k, ef[k, i], l0, h0, sc, bins, m0, m1)
             vmin[k] = m0
             vmax[k] = m1
 
@@ -365,12 +371,7 @@ def hist_accumulate(x, lo, hi, scale, hist, vmin, vmax):  # noqa: ANN001, ANN201
         l0, h0, sc = lo[k], hi[k], scale[k]
         m0, m1 = vmin[k], vmax[k]
         for i in range(c):
-            v = x[k, i]
-            if v < l0:
-                m0 = min(m0, v)
-            elif v > h0:
-                m1 = max(m1, v)
-            hist[k, bin_column(v, l0, h0, sc, bins)] += 1
+            m0, m1 = _count(hist, k, x[k, i], l0, h0, sc, bins, m0, m1)
         vmin[k] = m0
         vmax[k] = m1
 
@@ -401,12 +402,7 @@ def merge_accumulate(es, ef, dur, tasks, src, typ, lag, succ, lo, hi, scale, his
         if r < t:
             k = tasks[r]
             for i in range(c):
-                v = es[k, i]
-                if v < l0:
-                    m0 = min(m0, v)
-                elif v > h0:
-                    m1 = max(m1, v)
-                hist[r, bin_column(v, l0, h0, sc, bins)] += 1
+                m0, m1 = _count(hist, r, es[k, i], l0, h0, sc, bins, m0, m1)
         else:
             j = r - t
             p = src[j]
@@ -422,11 +418,7 @@ def merge_accumulate(es, ef, dur, tasks, src, typ, lag, succ, lo, hi, scale, his
                     v = ef[p, i] + lg - dur[k, i]
                 else:
                     v = es[p, i] + lg - dur[k, i]
-                if v < l0:
-                    m0 = min(m0, v)
-                elif v > h0:
-                    m1 = max(m1, v)
-                hist[r, bin_column(v, l0, h0, sc, bins)] += 1
+                m0, m1 = _count(hist, r, v, l0, h0, sc, bins, m0, m1)
         vmin[r] = m0
         vmax[r] = m1
 
