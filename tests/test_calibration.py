@@ -144,3 +144,11 @@ def test_calibrated_results_do_not_depend_on_chunking_or_workers(tmp_path):
         assert np.array_equal(a.sensitivity_values, b.sensitivity_values)
         assert np.array_equal(a.start_hist, b.start_hist) and np.array_equal(a.finish_hist, b.finish_hist)
         assert a.summary()["calibration"] == b.summary()["calibration"]
+
+
+def test_asking_for_the_projects_own_section_when_it_has_none_is_refused():
+    p = make_project([{"id": "A", "duration": 3}])
+    with pytest.raises(ProjectError, match="calibrate=True, but the project has no 'calibration:'"):
+        pmrisk.simulate(p, iterations=10, rng=1, calibrate=True)
+    with pytest.raises(ProjectError, match="top_down=True, but the project has no 'top_down:'"):
+        pmrisk.simulate(p, iterations=10, rng=1, top_down=True)

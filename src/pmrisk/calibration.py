@@ -358,6 +358,16 @@ def _guess_columns(reference: str) -> tuple[str | None, str | None]:
     return (planned, actual) if planned and actual else (None, None)
 
 
+def own_section(value: bool | None, project: Any, section: str, arg: str) -> Any:
+    """The project's own ``section`` (``calibration`` or ``top_down``) for the argument ``arg`` of
+    None or True; None when the project has none, which True refuses."""
+    spec = getattr(project, section, None)
+    if spec is None and value is True:
+        raise ProjectError(f"{project.source or 'project'}: {arg}=True, but the project has no '{section}:' "
+                           "section.")
+    return spec
+
+
 def as_calibration(value: Any, project: Any) -> Calibration | None:
     """What ``simulate(..., calibrate=value)`` means: None (the project's own section, if any),
     False (none), a reference string or mapping (as a ``calibration:`` section; a ``.json`` path is a
@@ -365,13 +375,8 @@ def as_calibration(value: Any, project: Any) -> Calibration | None:
     if value is False:
         return None
     if value is None or value is True:
-        spec = getattr(project, "calibration", None)
-        if spec is None:
-            if value is True:
-                raise ProjectError(f"{project.source or 'project'}: calibrate=True, but the project has no "
-                                   "'calibration:' section.")
-            return None
-        return resolve(spec, project)
+        spec = own_section(value, project, "calibration", "calibrate")
+        return None if spec is None else resolve(spec, project)
     if isinstance(value, Calibration):
         return value
     if isinstance(value, CalibrationSpec):

@@ -163,13 +163,10 @@ def as_top_down(value: Any, project: Any) -> dict[str, Any] | None:
     if value is False:
         return None
     if value is None or value is True:
-        spec = getattr(project, "top_down", None)
-        if spec is None:
-            if value is True:
-                raise ProjectError(f"{project.source or 'project'}: top_down=True, but the project has no "
-                                   "'top_down:' section.")
-            return None
-        return resolve_top_down(spec)
+        from pmrisk.calibration import own_section
+
+        spec = own_section(value, project, "top_down", "top_down")
+        return None if spec is None else resolve_top_down(spec)
     if isinstance(value, TopDownSpec):
         return resolve_top_down(value)
     if isinstance(value, dict):
