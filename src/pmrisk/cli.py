@@ -387,26 +387,16 @@ def _strict(strict: bool, report: dict[str, Any], where: str) -> None:
                     + (f": {'; '.join(failed)}" if failed else "") + ". Fix them, or run without --strict.")
 
 
-def _attach_register() -> None:
-    try:
-        from pmrisk.risk.cli import register
-    except ImportError:  # pragma: no cover - the register module is part of the package
-        return
+def _attach_groups() -> None:
+    """The command groups of other modules (imported here, at the end: they use this module's helpers)."""
+    from pmrisk.history.cli import history
+    from pmrisk.risk.cli import register
+
     main.add_command(register)
-
-
-_attach_register()
-
-
-def _attach_history() -> None:
-    try:
-        from pmrisk.history.cli import history
-    except ImportError:  # pragma: no cover - the history module is part of the package
-        return
     main.add_command(history)
 
 
-_attach_history()
+_attach_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover

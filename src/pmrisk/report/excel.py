@@ -128,18 +128,12 @@ def write_excel_workbook(result: SimulationResult, path: str | os.PathLike[str],
 
 def _about(ws: Any, f: Mapping[str, Any], result: SimulationResult, src: Path | None) -> None:
     """Append the facts of the run below the summary that :func:`_summary_sheet` wrote."""
-    from pmrisk.report.html import sha256_of
+    from pmrisk.report.html import input_facts
 
     r = int(getattr(ws, "dim_rowmax", None) or 20) + 2
     ws.write_string(r, 0, "About this run", f["bold"])
     r += 1
-    facts: list[tuple[str, Any]] = []
-    if src is not None:
-        facts.append(("Input file", src.name))
-        try:
-            facts.append(("Input file SHA-256", sha256_of(src)))
-        except OSError as exc:
-            facts.append(("Input file SHA-256", f"not available ({exc.strerror})"))
+    facts: list[tuple[str, Any]] = list(input_facts(src)) if src is not None else []
     facts += [("Engine", result.engine), ("Generated", dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")),
               ("Units", "durations in working days" + (f"; costs in {result.project.currency}"
                                                         if result.project.currency else ""))]

@@ -202,32 +202,27 @@ def _charts(result: SimulationResult, before: SimulationResult | None) -> list[_
               "days (median start against the latest predecessor's median finish).",
               lambda ax: plots.merge_bias(result, top=10, ax=ax),
               size=_bars(min(10, sum(v.get("merge_bias", 0) > 0.05 for v in result.merge_bias.values()))))
+    def pair(cid: str, title: str, caption: str, cost_title: str, cost_caption: str,
+             curves: dict[str, SimulationResult]) -> None:
+        """Overlaid S-curves of duration, and of cost when the project has costs."""
+        c.add(cid, title, caption, lambda ax: plots.compare_s_curves(curves, "duration", ax=ax))
+        if has_costs:
+            c.add(f"{cid}-cost", cost_title, cost_caption, lambda ax: plots.compare_s_curves(curves, "cost", ax=ax))
+
     if before is not None:
-        c.add("mitigation", "Before and after the risk responses",
-              "The finish-date S-curve with the risks in their current state and after the planned responses "
-              "(same random numbers). The horizontal gap between the curves at 80% is what the responses "
-              "buy at P80.",
-              lambda ax: plots.compare_s_curves({"Before the responses": before, "After the responses": result},
-                                                "duration", ax=ax))
-        if has_costs:
-            c.add("mitigation-cost", "Cost before and after the risk responses",
-                  "The cost S-curves before and after the responses; the after curve includes what the responses "
-                  "themselves cost.",
-                  lambda ax: plots.compare_s_curves({"Before the responses": before,
-                                                     "After the responses": result}, "cost", ax=ax))
+        pair("mitigation", "Before and after the risk responses",
+             "The finish-date S-curve with the risks in their current state and after the planned responses "
+             "(same random numbers). The horizontal gap between the curves at 80% is what the responses buy at P80.",
+             "Cost before and after the risk responses",
+             "The cost S-curves before and after the responses; the after curve includes what the responses "
+             "themselves cost.", {"Before the responses": before, "After the responses": result})
     if result.calibration is not None and "uncalibrated_durations" in result.calibration:
-        raw = _uncalibrated(result)
-        c.add("calibration", "The plan against past projects (history calibration)",
-              "The team's own estimates (uncalibrated) against the forecast once each run is scaled by how "
-              "comparable past plans actually turned out. If the calibrated curve sits far to the right, past "
-              "projects like this one overran their plans, and the estimates here probably will too.",
-              lambda ax: plots.compare_s_curves({"Own estimates": raw, "Calibrated on history": result},
-                                                "duration", ax=ax))
-        if has_costs:
-            c.add("calibration-cost", "Cost against past projects",
-                  "The same comparison for cost.",
-                  lambda ax: plots.compare_s_curves({"Own estimates": raw, "Calibrated on history": result},
-                                                    "cost", ax=ax))
+        pair("calibration", "The plan against past projects (history calibration)",
+             "The team's own estimates (uncalibrated) against the forecast once each run is scaled by how "
+             "comparable past plans actually turned out. If the calibrated curve sits far to the right, past "
+             "projects like this one overran their plans, and the estimates here probably will too.",
+             "Cost against past projects", "The same comparison for cost.",
+             {"Own estimates": _uncalibrated(result), "Calibrated on history": result})
     return c.items
 
 
@@ -488,18 +483,19 @@ def _comparison(before: SimulationResult, result: SimulationResult) -> list[dict
     return rows
 
 
+def input_facts(source: Path) -> list[tuple[str, str]]:
+    """The input file's name and SHA-256 (or why there is none), for the report and the workbook."""
+    try:
+        digest = sha256_of(source)
+    except OSError as exc:
+        digest = f"not available ({exc.strerror})"
+    return [("Input file", source.name), ("Input file SHA-256", digest)]
+
+
 def _assumptions(result: SimulationResult, s: Mapping[str, Any], source: Path | None,
                  generated: dt.datetime) -> list[tuple[str, str]]:
     p = result.project
-    facts: list[tuple[str, str]] = []
-    if source is not None:
-        facts.append(("Input file", source.name))
-        try:
-            facts.append(("Input file SHA-256", sha256_of(source)))
-        except OSError as exc:
-            facts.append(("Input file SHA-256", f"not available ({exc.strerror})"))
-    else:
-        facts.append(("Input file", "none (project built in Python)"))
+    facts = input_facts(source) if source is not None else [("Input file", "none (project built in Python)")]
     facts += [("Iterations", f"{result.iterations:,}"), ("Random seed", str(result.seed)),
               ("pmrisk version", str(s["pmrisk_version"])),
               ("Engine", f"{result.engine}" + (f", {result.workers} workers" if result.workers > 1 else "")),
