@@ -90,6 +90,11 @@ class _Plan:
     reference: bool = False
     may_go_negative: bool = True     # some duration distribution reaches below 0 (cut at 0 when sampled)
 
+    @functools.cached_property
+    def rank_idx(self) -> np.ndarray:
+        """The topological rows of ``rank_rows``."""
+        return np.flatnonzero(self.rank_rows)
+
     @property
     def const_costs(self) -> bool:
         """Every cost is a constant and nothing scales or removes one: cost = sum(fixed + per_day * d)."""
@@ -472,7 +477,7 @@ def _pass1(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
             acc.crit[row] -= int(np.count_nonzero(((lf[row] - ef[row]) <= tol) & gone))
     if smp.occurred is not None:
         acc.occurred += smp.occurred.sum(axis=1)
-    rows = np.flatnonzero(plan.rank_rows)
+    rows = plan.rank_idx
     if setup.edges is not None:
         (_edge_accumulate_reference if plan.reference else _edge_accumulate)(dur, rows, setup.edges, acc.dhist)
     if setup.sub is not None and lo < setup.sub.shape[1]:
@@ -599,7 +604,7 @@ def _pass2(plan: _Plan, first: int, count: int, keep: tuple[int, int], acc: _Acc
         return
     smp = _sample(plan, first, count, keep, costs=False, work=acc.work)
     _add_rank_sums(plan, smp.grade, r2, acc.sums, grades=True)
-    rows = np.flatnonzero(plan.rank_rows)
+    rows = plan.rank_idx
     rparts = (np.zeros(rows.size, dtype=np.int64), np.zeros(rows.size, dtype=np.int64),
               np.zeros(rows.size, dtype=np.int64))
     fn = _edge_rank_sums_reference if plan.reference else _edge_rank_sums
@@ -831,7 +836,7 @@ def simulate(project: Project, iterations: int = 10_000, rng: int | np.random.Se
     try:
         limits.__enter__()
         n_risks = plan.unc.n_risks
-        rows = np.flatnonzero(plan.rank_rows)
+        rows = plan.rank_idx
         # ---- pilot: iterations 0 .. PILOT_ITERATIONS - 1 set the histograms' ranges --------
         n_pilot = min(PILOT_ITERATIONS, iterations if p80_tolerance is None else max(iterations, max_iterations))
         pilot_setup = _Setup(sub=np.empty((rows.size, n_pilot)) if rows.size else None)
