@@ -1066,7 +1066,7 @@ def _variants_chunk(plan: _Plan, variants: list[Uncertainty], fins: np.ndarray, 
         if unc.active:
             extra, _, _ = unc.apply(plan.key, lo, dur, fixed)
             np.minimum(dur, MAX_DAYS, out=dur)
-        es, ef = _forward(plan, dur, work)
+        _, ef = _forward(plan, dur, work)
         fin, cst = fins[v, lo:hi], csts[v, lo:hi]
         if plan.reference:
             fin[:] = np.maximum(ef.max(axis=0), 0.0) if n else 0.0
@@ -1083,7 +1083,6 @@ def _variants_chunk(plan: _Plan, variants: list[Uncertainty], fins: np.ndarray, 
             kernels.add_cost(dur, fixed, base.per_day, cst)
         if extra is not None:
             cst += extra
-        del es
 
 
 def _merge_bias(plan: _Plan, msel: _MergeSelection, mhist: np.ndarray, vmin: np.ndarray,
